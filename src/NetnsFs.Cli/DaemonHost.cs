@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using NetnsFs.FileSystem;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Fuse.Mounting;
+using NetnsFs.Fuse.Session;
+using NetnsFs.Net.Namespaces;
+using NetnsFs.Net.Readiness;
+using Serilog;
+
+namespace NetnsFs.Cli;
+
+/// <summary>Runs one mount: the readiness engine, the filesystem, the FUSE session, until the mount
+/// goes (umount, or SIGTERM/SIGINT which unmount first). Then releases the namespace.</summary>
+public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log)
+{
+    /// <summary>Serves until the mount is gone. <paramref name="onReady"/> is told "OK" once INIT is
+    /// answered, or the reason it failed. Returns the exit code.</summary>
+    public int Run(Action<string>? onReady)
+    {
+        var options = cmd.Options;
+        var layout = Layout(options);
+        using var engine = new ReadinessEngine(log);
+        var fs = new NetnsFileSystem(ns, layout, engine, log, Status);
+        var sessionOptions = new FuseSessionOptions { LogRequests = options.Debug };
+        using var session = new FuseSession(new FuseDevice(fuseFd), fs, sessionOptions, log);
+        _fs = fs;
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
+        session.Start();
+        try
+        {
+            if (!session.Initialized.Wait(TimeSpan.FromSeconds(10)))
+            {
+                onReady?.Invoke("the kernel sent no INIT within 10 s");
+                return 1;
+            }
+        }
+        catch (AggregateException e)
+        {
+            onReady?.Invoke(e.InnerException?.Message ?? e.Message);
+            return 1;
+        }
+        log.Information("netnsfs {Version} serving {MountPoint}: network namespace {Inode} ({Origin}), pid {Pid}",
+            Program.Version, cmd.MountPoint, ns.Inode, ns.Origin, Environment.ProcessId);
+        onReady?.Invoke("OK");
+        session.Ended.Wait();
+        log.Information("{MountPoint} unmounted; netnsfs exits", cmd.MountPoint);
+        ns.Dispose();
+        return 0;
+    }
+
+    private NetnsFileSystem? _fs;
+
+    private string Status()
+    {
+        var fs = _fs;
+        return string.Join('\n',
+            $"netns_inode={ns.Inode}",
+            $"origin={ns.Origin}",
+            $"pid={Environment.ProcessId}",
+            $"mountpoint={cmd.MountPoint}",
+            $"options={cmd.Options.Raw}",
+            $"sockets={fs?.OpenSocketCount ?? 0}",
+            "");
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        log.Information("{Signal}: unmounting {MountPoint}", context.Signal, cmd.MountPoint);
+        var errno = FuseMounter.Unmount(cmd.MountPoint, lazy: true);
+        if (errno != 0)
+            log.Warning("unmount {MountPoint} failed: {Errno}", cmd.MountPoint, errno);
+    }
+
+    public static MountLayout Layout(MountOptions o)
+    {
+        uint uid = o.Uid ?? (uint)Mono.Unix.Native.Syscall.getuid();
+        uint gid = o.Gid ?? (uint)Mono.Unix.Native.Syscall.getgid();
+        uint root = o.Mode ?? 0x1ED; // 0755
+        // Socket files carry the root's read/write bits; directories its search bits.
+        uint file = root & 0x1B6; // rw-rw-rw- masked by the root mode
+        return new MountLayout(uid, gid, root, root, file);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetnsFs.Fuse.Mounting;
+using NetnsFs.Net.Namespaces;
+
+namespace NetnsFs.Cli;
+
+/// <summary>The process mount(8) starts. .NET cannot fork, so it re-executes itself as the daemon:
+/// it takes the namespace and /dev/fuse, starts the daemon with both fds inherited, mounts (as root,
+/// after the daemon exists, so that a later step can put the daemon elsewhere), tells the daemon
+/// to go, and waits on a readiness pipe. It exits 0 only once the mount is live.</summary>
+public static class Launcher
+{
+    private const int ReadyTimeoutMs = 15000;
+
+    public static int Run(CommandLine cmd)
+    {
+        using var ns = NamespaceSource.Acquire(cmd.Options);
+        var mountOptions = FuseOptions(cmd);
+        bool direct = FuseMounter.IsPrivileged;
+        int fuseFd = direct ? FuseMounter.OpenDevice() : FuseMounter.Mount(cmd.MountPoint, mountOptions);
+        var ready = Native.Pipe();
+        var go = Native.Pipe();
+        Process child;
+        try
+        {
+            Native.CloseOnExecAllBut(fuseFd, ns.Fd, ready.Write, go.Read);
+            Native.SetInheritable(fuseFd, true);
+            Native.SetInheritable(ns.Fd, true);
+            Native.SetInheritable(ready.Write, true);
+            Native.SetInheritable(go.Read, true);
+            child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read);
+        }
+        finally
+        {
+            Native.close(ready.Write);
+            Native.close(go.Read);
+        }
+        try
+        {
+            if (direct)
+                FuseMounter.MountFd(fuseFd, cmd.MountPoint, mountOptions);
+        }
+        catch (FuseMountException)
+        {
+            Native.close(go.Write); // EOF: the daemon exits without serving
+            Native.close(fuseFd);
+            throw;
+        }
+        Native.close(fuseFd);
+        Native.WriteAll(go.Write, "g");
+        Native.close(go.Write);
+        string? answer = Native.ReadAll(ready.Read, ReadyTimeoutMs);
+        Native.close(ready.Read);
+        if (answer is not null && answer.StartsWith("OK", StringComparison.Ordinal))
+            return 0;
+        Console.Error.WriteLine($"netnsfs: {cmd.MountPoint}: " + (answer switch
+        {
+            null => "the daemon did not come up in time",
+            "" => $"the daemon exited (code {ExitCodeOf(child)})",
+            _ => answer.Trim(),
+        }));
+        FuseMounter.Unmount(cmd.MountPoint, lazy: true);
+        if (!child.HasExited)
+            child.Kill();
+        return 1;
+    }
+
+    private static string ExitCodeOf(Process p) =>
+        p.WaitForExit(1000) ? p.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
+
+    public static FuseMountOptions FuseOptions(CommandLine cmd)
+    {
+        var o = cmd.Options;
+        return new FuseMountOptions
+        {
+            Source = cmd.Source,
+            Subtype = "netnsfs",
+            AllowOther = o.AllowOther,
+            DefaultPermissions = o.DefaultPermissions ?? o.AllowOther,
+            RootMode = 0x4000 | DaemonHost.Layout(o).RootPermissions,
+            UserId = (uint)Mono.Unix.Native.Syscall.getuid(),
+            GroupId = (uint)Mono.Unix.Native.Syscall.getgid(),
+        };
+    }
+
+    private static Process SpawnDaemon(CommandLine cmd, NetNamespace ns, int fuseFd, int readyFd, int goFd)
+    {
+        var (exe, prefix) = SelfCommand();
+        var psi = new ProcessStartInfo(exe) { UseShellExecute = false };
+        foreach (var p in prefix)
+            psi.ArgumentList.Add(p);
+        psi.ArgumentList.Add(DaemonArgs.Flag);
+        psi.ArgumentList.Add(new DaemonArgs(fuseFd, ns.Fd, readyFd, goFd, ns.Origin).Encode());
+        psi.ArgumentList.Add("-o");
+        psi.ArgumentList.Add(cmd.Options.Raw.Length > 0 ? cmd.Options.Raw : "defaults");
+        psi.ArgumentList.Add("--");
+        psi.ArgumentList.Add(cmd.Source);
+        psi.ArgumentList.Add(cmd.MountPoint);
+        return Process.Start(psi) ?? throw new IOException("cannot start the daemon");
+    }
+
+    /// <summary>How to run this program again: the native binary itself, or `dotnet netnsfs.dll`.</summary>
+    private static (string Exe, string[] Prefix) SelfCommand()
+    {
+        string exe = Environment.ProcessPath ?? throw new IOException("cannot find my own executable");
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
+            return (exe, [Path.Combine(AppContext.BaseDirectory, "netnsfs.dll")]);
+        return (exe, []);
+    }
+}
+
+/// <summary>What the launcher hands the daemon: inherited fds and where the namespace came from.</summary>
+public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, string Origin)
+{
+    public const string Flag = "--daemon";
+
+    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{Origin}");
+
+    public static DaemonArgs Decode(string s)
+    {
+        var parts = s.Split(',', 5);
+        if (parts.Length != 5)
+            throw new UsageException("bad --daemon argument");
+        int P(int i) => int.Parse(parts[i], CultureInfo.InvariantCulture);
+        return new DaemonArgs(P(0), P(1), P(2), P(3), parts[4]);
+    }
+}

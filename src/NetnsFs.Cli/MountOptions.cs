@@ -1,0 +1,101 @@
+using System.Globalization;
+
+namespace NetnsFs.Cli;
+
+/// <summary>The -o options of a netnsfs mount. Unknown options are refused with a message, except
+/// those mount(8), mount.fuse3 and fstab add on their own (rw, dev, suid, defaults, x-*, ...).</summary>
+public sealed record MountOptions
+{
+    public bool Create { get; init; }
+    public string? NetnsPath { get; init; }
+    public string? LogFile { get; init; }
+    public bool Debug { get; init; }
+    public bool AllowOther { get; init; }
+    public bool? DefaultPermissions { get; init; }
+    public uint? Uid { get; init; }
+    public uint? Gid { get; init; }
+    public uint? Mode { get; init; }
+
+    /// <summary>The options exactly as given (for the status file).</summary>
+    public string Raw { get; init; } = "";
+
+    /// <summary>Options helpers add that mean nothing here; accepted and ignored.</summary>
+    private static readonly HashSet<string> HelperOptions =
+    [
+        "rw", "ro", "dev", "nodev", "suid", "nosuid", "exec", "noexec", "async", "sync", "atime", "noatime",
+        "relatime", "norelatime", "strictatime", "nodiratime", "diratime", "auto", "noauto", "user", "nouser",
+        "users", "owner", "group", "defaults", "_netdev", "nofail", "silent", "loud", "lazytime", "nolazytime",
+    ];
+
+    /// <summary>Parses a comma-separated list; throws <see cref="UsageException"/> with the reason.</summary>
+    public static MountOptions Parse(IEnumerable<string> lists)
+    {
+        var o = new MountOptions();
+        var raw = new List<string>();
+        foreach (var list in lists)
+        {
+            foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                raw.Add(item);
+                int eq = item.IndexOf('=');
+                string key = eq < 0 ? item : item[..eq];
+                string? value = eq < 0 ? null : item[(eq + 1)..];
+                o = Apply(o, key, value, item);
+            }
+        }
+        if (o.Create && o.NetnsPath is not null)
+            throw new UsageException("options 'create' and 'netns=' exclude each other");
+        return o with { Raw = string.Join(',', raw) };
+    }
+
+    private static MountOptions Apply(MountOptions o, string key, string? value, string item)
+    {
+        switch (key)
+        {
+            case "create": return o with { Create = Flag(key, value) };
+            case "netns": return o with { NetnsPath = Required(key, value) };
+            case "log": return o with { LogFile = Required(key, value) };
+            case "debug": return o with { Debug = Flag(key, value) };
+            case "allow_other": return o with { AllowOther = Flag(key, value) };
+            case "default_permissions": return o with { DefaultPermissions = Flag(key, value) };
+            case "uid": return o with { Uid = Number(key, value, 10) };
+            case "gid": return o with { Gid = Number(key, value, 10) };
+            case "mode":
+                uint mode = Number(key, value, 8);
+                if (mode > 0xFFF)
+                    throw new UsageException($"mode={value}: not a permission mode (0000-7777)");
+                return o with { Mode = mode };
+            case "fsname":
+            case "subtype":
+            case "comment":
+                return o; // set by fstab or mount.fuse3; ours are fixed
+        }
+        if (HelperOptions.Contains(key) && value is null)
+            return o;
+        if (key.StartsWith("x-", StringComparison.Ordinal))
+            return o; // fstab's userspace-only options
+        throw new UsageException($"unknown mount option '{item}' (see netnsfs --help)");
+    }
+
+    private static bool Flag(string key, string? value) =>
+        value is null ? true : throw new UsageException($"option '{key}' takes no value");
+
+    private static string Required(string key, string? value) =>
+        string.IsNullOrEmpty(value) ? throw new UsageException($"option '{key}=' needs a value") : value;
+
+    private static uint Number(string key, string? value, int radix)
+    {
+        string v = Required(key, value);
+        try
+        {
+            return radix == 8 ? Convert.ToUInt32(v, 8) : uint.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new UsageException($"option '{key}={v}': not a {(radix == 8 ? "octal" : "decimal")} number");
+        }
+    }
+}
+
+/// <summary>A command line we cannot act on; the message goes to stderr, the exit code is 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,120 @@
+using System.Runtime.InteropServices;
+
+namespace NetnsFs.Cli;
+
+/// <summary>Process plumbing for the launcher and the daemon (pipes, fd flags, session).</summary>
+internal static unsafe partial class Native
+{
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup2(int oldfd, int newfd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint nfds, int timeout);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
+    }
+
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
+    public const int O_RDWR = 2;
+    public const int O_CLOEXEC = 0x80000;
+
+    public static void SetInheritable(int fd, bool inheritable) => fcntl(fd, F_SETFD, inheritable ? 0 : FD_CLOEXEC);
+
+    /// <summary>Marks every fd above 2 close-on-exec except <paramref name="keep"/>: fds we inherited
+    /// from our own starter (a test runner's pipes, say) must not live on in the daemon.</summary>
+    public static void CloseOnExecAllBut(params int[] keep)
+    {
+        foreach (var entry in Directory.GetFiles("/proc/self/fd"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int fd) &&
+                fd > 2 && Array.IndexOf(keep, fd) < 0)
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+
+    public static (int Read, int Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            throw new IOException("pipe2 failed: " + Marshal.GetLastPInvokeError());
+        return (fds[0], fds[1]);
+    }
+
+    public static void WriteAll(int fd, string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        fixed (byte* p = bytes)
+        {
+            int off = 0;
+            while (off < bytes.Length)
+            {
+                nint n = write(fd, p + off, bytes.Length - off);
+                if (n <= 0)
+                    return;
+                off += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Reads until EOF or <paramref name="timeoutMs"/>; null on timeout.</summary>
+    public static string? ReadAll(int fd, int timeoutMs)
+    {
+        var result = new List<byte>();
+        byte* buf = stackalloc byte[512];
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (true)
+        {
+            int left = (int)(deadline - Environment.TickCount64);
+            if (left <= 0)
+                return null;
+            PollFd pfd = new() { Fd = fd, Events = 1 };
+            if (poll(&pfd, 1, left) <= 0)
+                continue;
+            nint n = read(fd, buf, 512);
+            if (n <= 0)
+                return System.Text.Encoding.UTF8.GetString([.. result]);
+            result.AddRange(new ReadOnlySpan<byte>(buf, (int)n));
+        }
+    }
+
+    /// <summary>Points stdin, stdout and stderr at /dev/null: a daemon must not hold its
+    /// starter's terminal or pipes open.</summary>
+    public static void DetachStdio()
+    {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd < 0)
+            return;
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}

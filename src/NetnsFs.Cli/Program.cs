@@ -1,0 +1,88 @@
+using NetnsFs.Fuse.Mounting;
+using NetnsFs.Net;
+using NetnsFs.Net.Namespaces;
+
+namespace NetnsFs.Cli;
+
+/// <summary>netnsfs: mount a network namespace. Thin: parse, then hand over to the launcher (which
+/// starts a daemon and returns once the mount is live) or, with -f, run the daemon here.</summary>
+public static class Program
+{
+    public static string Version => typeof(Program).Assembly.GetName().Version?.ToString(3) ?? "0";
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            if (args.Length > 0 && args[0] is "-h" or "--help")
+            {
+                Console.Out.Write(Usage.Text);
+                return 0;
+            }
+            if (args.Length > 0 && args[0] is "-V" or "--version")
+            {
+                Console.Out.WriteLine($"netnsfs {Version}");
+                return 0;
+            }
+            if (args.Length > 1 && args[0] == DaemonArgs.Flag)
+                return RunDaemon(DaemonArgs.Decode(args[1]), CommandLine.Parse(args[2..]));
+            var cmd = CommandLine.Parse(args);
+            if (!Directory.Exists(cmd.MountPoint))
+                throw new UsageException($"mountpoint {cmd.MountPoint}: no such directory");
+            return cmd.Foreground ? RunForeground(cmd) : Launcher.Run(cmd);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine("netnsfs: " + e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is NetException or FuseMountException)
+        {
+            Console.Error.WriteLine("netnsfs: " + e.Message);
+            return 1;
+        }
+    }
+
+    private static int RunForeground(CommandLine cmd)
+    {
+        var log = Logging.Create(cmd.Options, foreground: true);
+        using var ns = NamespaceSource.Acquire(cmd.Options);
+        int fd = FuseMounter.Mount(cmd.MountPoint, Launcher.FuseOptions(cmd));
+        return new DaemonHost(cmd, ns, fd, log).Run(null);
+    }
+
+    private static int RunDaemon(DaemonArgs d, CommandLine cmd)
+    {
+        Native.setsid();
+        Native.DetachStdio();
+        var log = Logging.Create(cmd.Options, foreground: false);
+        Native.SetInheritable(d.FuseFd, false);
+        Native.SetInheritable(d.NetnsFd, false);
+        Native.SetInheritable(d.ReadyFd, false);
+        // Wait for the launcher's mount: /dev/fuse answers EPERM until it exists.
+        string go = Native.ReadAll(d.GoFd, 30000) ?? "";
+        Native.close(d.GoFd);
+        if (go != "g")
+            return 1;
+        void Ready(string answer)
+        {
+            Native.WriteAll(d.ReadyFd, answer + "\n");
+            Native.close(d.ReadyFd);
+        }
+        try
+        {
+            var ns = NetNamespace.Adopt(d.NetnsFd, d.Origin);
+            return new DaemonHost(cmd, ns, d.FuseFd, log).Run(Ready);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Fatal(e, "daemon failed");
+            Ready("daemon failed: " + e.Message);
+            return 1;
+        }
+        finally
+        {
+            (log as IDisposable)?.Dispose();
+        }
+    }
+}

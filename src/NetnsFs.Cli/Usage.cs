@@ -1,0 +1,33 @@
+namespace NetnsFs.Cli;
+
+/// <summary>The --help text; kept in step with netnsfs(8) and the README.</summary>
+internal static class Usage
+{
+    public const string Text = """
+        usage: netnsfs SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-d]
+               mount -t fuse.netnsfs [-o OPTIONS] SOURCE MOUNTPOINT
+
+        Mounts a network namespace: files in the mount are sockets made inside it.
+
+        options (-o, comma-separated):
+          create               make a new network namespace (lo up) that lives as long as the mount
+          netns=PATH           the namespace at PATH (/run/netns/NAME, /proc/PID/ns/net)
+                               (default: the mounter's current network namespace)
+          allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
+          default_permissions  let the kernel check mode bits (on by default with allow_other)
+          uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)
+          log=FILE             log to FILE (the daemon has no terminal)
+          debug                log every request
+          -f                   stay in the foreground, log to stderr
+          -d                   -f plus debug
+
+        paths:
+          FAMILY;TYPE;PROTOCOL   a new socket, e.g. inet;stream;tcp, inet6;dgram;udp, unix;stream;0
+          tcp/HOST/PORT          a TCP connection to HOST (IPv4/IPv6 literal or localhost) port PORT
+          udp/HOST/PORT          a connected UDP socket; one write is one datagram
+          unix/@NAME             a connection to the abstract unix socket NAME of the namespace
+          ns                     the namespace itself (nsenter --net=MOUNTPOINT/ns)
+          status                 namespace inode, origin, options, open sockets
+
+        """;
+}

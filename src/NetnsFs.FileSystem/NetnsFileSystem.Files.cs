@@ -1,0 +1,185 @@
+using System.Text;
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Files;
+using NetnsFs.FileSystem.Nodes;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Fuse.Abi;
+using NetnsFs.Fuse.Session;
+using NetnsFs.Net;
+using NetnsFs.Net.Sockets;
+
+namespace NetnsFs.FileSystem;
+
+/// <summary>Opening socket files and moving data through open handles.</summary>
+public sealed partial class NetnsFileSystem
+{
+    private const int O_NONBLOCK = 0x800;
+
+    public override void Open(FuseRequest req, NodeId node, int flags)
+    {
+        switch (_nodes.Find(node))
+        {
+            case SocketFileNode s:
+                OpenSocket(req, s, flags, null);
+                break;
+            case TextFileNode t:
+                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content())));
+                req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
+                break;
+            case DirectoryNode:
+                req.ReplyError(Errno.EISDIR);
+                break;
+            case null:
+                req.ReplyError(Errno.ENOENT);
+                break;
+            default:
+                req.ReplyError(Errno.EINVAL);
+                break;
+        }
+    }
+
+    /// <summary>open(O_CREAT) of a name the kernel has no entry for: the seed's
+    /// open("DIR/inet;stream;tcp", O_RDWR|O_CREAT, 0777). Only names the grammar knows can be made.</summary>
+    public override void Create(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, int flags, uint mode, uint umask)
+    {
+        if (_nodes.Find(parent) is not DirectoryNode dir)
+        {
+            req.ReplyError(Errno.ENOTDIR);
+            return;
+        }
+        var e = LookupChild(dir, name, out var node);
+        if (e != 0)
+        {
+            LogRefusal(req, dir, name, e);
+            req.ReplyError(e == Errno.ENOENT ? Errno.EACCES : e);
+            return;
+        }
+        if (node is not SocketFileNode s)
+        {
+            _nodes.Forget(node!.Id, 1);
+            req.ReplyError(Errno.EEXIST);
+            return;
+        }
+        OpenSocket(req, s, flags, s);
+    }
+
+    private OpenFile AddOpen(OpenFile file)
+    {
+        file.Handle = new FileHandle((ulong)Interlocked.Increment(ref _nextHandle));
+        _open[file.Handle.Value] = file;
+        return file;
+    }
+
+    /// <summary>Answers OPEN, or CREATE when <paramref name="created"/> is the node to report.</summary>
+    private void ReplyOpened(FuseRequest req, OpenFile file, SocketFileNode? created)
+    {
+        AddOpen(file);
+        bool ok = created is null
+            ? req.ReplyOpen(file.Handle, OpenReplyFlags.StreamFile)
+            : FuseSession.ReplyCreate(req, EntryOf(created), file.Handle, OpenReplyFlags.StreamFile);
+        if (!ok)
+        {
+            // Interrupted meanwhile: the kernel will never release this handle.
+            _open.TryRemove(file.Handle.Value, out _);
+            file.Close();
+        }
+    }
+
+    private void OpenSocket(FuseRequest req, SocketFileNode node, int flags, SocketFileNode? created)
+    {
+        NetSocket socket;
+        try
+        {
+            switch (node.Recipe)
+            {
+                case TripleRecipe t:
+                    socket = NetSocket.Create(Namespace, t.Kind);
+                    ReplyOpened(req, new SocketFile(socket, Session, _engine, node.Name), created);
+                    return;
+                case DialRecipe d:
+                    Dial(req, d, flags, created);
+                    return;
+                default:
+                    req.ReplyError(Errno.EINVAL);
+                    return;
+            }
+        }
+        catch (NetException ex)
+        {
+            _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Message}", node.Name, req.Pid, req.Uid, ex.Message);
+            req.ReplyError(ex.Errno);
+        }
+    }
+
+    private void Dial(FuseRequest req, DialRecipe recipe, int flags, SocketFileNode? created)
+    {
+        var kind = recipe.Kind;
+        var target = recipe.Target;
+        if (recipe.Host is not null)
+        {
+            var e = HostName.TryResolve(recipe.Host, out var address);
+            if (e != 0)
+            {
+                _log.Debug("open {Path}: cannot resolve {Host}: {Errno}", recipe.Display, recipe.Host, e);
+                req.ReplyError(e);
+                return;
+            }
+            target = SockAddr.FromIp(address, recipe.Port);
+            kind = kind with { Family = target.Family };
+        }
+        var socket = NetSocket.Create(Namespace, kind);
+        var result = socket.Connect(in target);
+        if (result == 0)
+        {
+            ReplyOpened(req, new SocketFile(socket, Session, _engine, recipe.Display), created);
+            return;
+        }
+        if (result != Errno.EINPROGRESS)
+        {
+            socket.Dispose();
+            _log.Debug("open {Path} for pid {Pid}: connect: {Errno}", recipe.Display, req.Pid, result);
+            req.ReplyError(result);
+            return;
+        }
+        var file = new SocketFile(socket, Session, _engine, recipe.Display);
+        if ((flags & O_NONBLOCK) != 0)
+        {
+            // O_NONBLOCK: the open returns now; the connect finishes behind it, as connect(2) does.
+            file.BeginConnect(null, null);
+            ReplyOpened(req, file, created);
+        }
+        else
+        {
+            file.BeginConnect(req, (r, f) => ReplyOpened(r, f, created));
+        }
+    }
+
+    private OpenFile? FindOpen(FuseRequest req, FileHandle fh)
+    {
+        if (_open.TryGetValue(fh.Value, out var file))
+            return file;
+        req.ReplyError(Errno.EBADF);
+        return null;
+    }
+
+    public override void Read(FuseRequest req, NodeId node, FileHandle fh, long offset, int size, int flags) =>
+        FindOpen(req, fh)?.Read(req, offset, size, flags);
+
+    public override void Write(FuseRequest req, NodeId node, FileHandle fh, long offset, ReadOnlySpan<byte> data, int flags)
+    {
+        if (_open.TryGetValue(fh.Value, out var file))
+            file.Write(req, data, flags);
+        else
+            req.ReplyError(Errno.EBADF);
+    }
+
+    public override void Poll(FuseRequest req, NodeId node, FileHandle fh, ulong kh, PollFlags flags, uint events) =>
+        FindOpen(req, fh)?.Poll(req, kh, flags, events);
+
+    public override void Release(FuseRequest req, NodeId node, FileHandle fh, int flags)
+    {
+        if (_open.TryRemove(fh.Value, out var file))
+            file.Close();
+        req.ReplyEmpty();
+    }
+}

@@ -1,0 +1,62 @@
+namespace NetnsFs.Fuse.Abi;
+
+/// <summary>Request opcodes of the FUSE kernel protocol (enum fuse_opcode in linux/fuse.h).</summary>
+public enum FuseOpcode : uint
+{
+    Lookup = 1,
+    Forget = 2,
+    GetAttr = 3,
+    SetAttr = 4,
+    ReadLink = 5,
+    Symlink = 6,
+    MkNod = 8,
+    MkDir = 9,
+    Unlink = 10,
+    RmDir = 11,
+    Rename = 12,
+    Link = 13,
+    Open = 14,
+    Read = 15,
+    Write = 16,
+    StatFs = 17,
+    Release = 18,
+    FSync = 20,
+    SetXAttr = 21,
+    GetXAttr = 22,
+    ListXAttr = 23,
+    RemoveXAttr = 24,
+    Flush = 25,
+    Init = 26,
+    OpenDir = 27,
+    ReadDir = 28,
+    ReleaseDir = 29,
+    FSyncDir = 30,
+    GetLk = 31,
+    SetLk = 32,
+    SetLkW = 33,
+    Access = 34,
+    Create = 35,
+    Interrupt = 36,
+    BMap = 37,
+    Destroy = 38,
+    IoCtl = 39,
+    Poll = 40,
+    NotifyReply = 41,
+    BatchForget = 42,
+    FAllocate = 43,
+    ReadDirPlus = 44,
+    Rename2 = 45,
+    LSeek = 46,
+    CopyFileRange = 47,
+}
+
+/// <summary>Codes of messages the daemon sends unasked (enum fuse_notify_code).</summary>
+public enum FuseNotifyCode : int
+{
+    Poll = 1,
+    InvalInode = 2,
+    InvalEntry = 3,
+    Store = 4,
+    Retrieve = 5,
+    Delete = 6,
+}

@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Mono.Unix.Native;
+using NetnsFs.Fuse.Abi;
+using NetnsFs.Fuse.Protocol;
+
+namespace NetnsFs.Fuse.Session;
+
+/// <summary>One request from the kernel and the promise to answer it exactly once. A handler answers
+/// at once, or calls <see cref="Defer"/> and answers later from any thread (a socket read that waits),
+/// so no /dev/fuse reader is held. INTERRUPT of a deferred request answers EINTR through the same
+/// once-only gate, so a late completion and an interrupt can never both reply.</summary>
+public sealed class FuseRequest
+{
+    private readonly FuseSession _session;
+    private int _answered;
+    private Action<FuseRequest>? _onInterrupt;
+
+    internal FuseRequest(FuseSession session) => _session = session;
+
+    public FuseOpcode Opcode { get; private set; }
+    public RequestId Unique { get; private set; }
+    public NodeId Node { get; private set; }
+
+    /// <summary>The caller as the kernel saw it when the request was made.</summary>
+    public uint Uid { get; private set; }
+    public uint Gid { get; private set; }
+    public uint Pid { get; private set; }
+
+    /// <summary>Free for the filesystem while the request is deferred (what it waits on).</summary>
+    public object? State { get; set; }
+
+    public bool IsAnswered => Volatile.Read(ref _answered) != 0;
+
+    /// <summary>Whether the handler deferred the answer; the reader then leaves this object alone.</summary>
+    internal bool IsDeferred { get; private set; }
+
+    internal void Reset(in FuseInHeader header)
+    {
+        Opcode = (FuseOpcode)header.Opcode;
+        Unique = new RequestId(header.Unique);
+        Node = new NodeId(header.NodeId);
+        Uid = header.Uid;
+        Gid = header.Gid;
+        Pid = header.Pid;
+        State = null;
+        _onInterrupt = null;
+        IsDeferred = false;
+        _answered = 0;
+    }
+
+    /// <summary>The answer comes later. <paramref name="onInterrupt"/> runs if the caller is
+    /// interrupted first (stop waiting); the request is then answered EINTR.</summary>
+    public void Defer(Action<FuseRequest>? onInterrupt)
+    {
+        _onInterrupt = onInterrupt;
+        IsDeferred = true;
+        _session.TrackDeferred(this);
+    }
+
+    /// <summary>Called by the session on INTERRUPT of this request.</summary>
+    internal void Interrupt()
+    {
+        if (!TryClaim())
+            return;
+        _onInterrupt?.Invoke(this);
+        SendError(Errno.EINTR);
+    }
+
+    private bool TryClaim()
+    {
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+            return false;
+        if (IsDeferred)
+            _session.UntrackDeferred(this);
+        return true;
+    }
+
+    public bool ReplyError(Errno errno)
+    {
+        if (!TryClaim())
+            return false;
+        SendError(errno);
+        return true;
+    }
+
+    private void SendError(Errno errno)
+    {
+        Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize];
+        ReplyEncoder.EncodeError(buf, Unique, (int)errno);
+        _session.Send(this, buf, errno);
+    }
+
+    /// <summary>A reply of one ABI struct.</summary>
+    public bool Reply<T>(in T payload) where T : unmanaged
+    {
+        if (!TryClaim())
+            return false;
+        Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize + Unsafe.SizeOf<T>()];
+        ReplyEncoder.Encode(buf, Unique, in payload);
+        _session.Send(this, buf, 0);
+        return true;
+    }
+
+    /// <summary>A success reply with no payload (FLUSH, RELEASE, UNLINK, ACCESS, ...).</summary>
+    public bool ReplyEmpty()
+    {
+        if (!TryClaim())
+            return false;
+        Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize];
+        ReplyEncoder.WriteHeader(buf, Unique, 0);
+        _session.Send(this, buf, 0);
+        return true;
+    }
+
+    public bool ReplyOpen(FileHandle fh, OpenReplyFlags flags) =>
+        Reply(new FuseOpenOut { Fh = fh.Value, OpenFlags = (uint)flags });
+
+    public bool ReplyWrite(uint written) => Reply(new FuseWriteOut { Size = written });
+
+    public bool ReplyPoll(uint revents) => Reply(new FusePollOut { REvents = revents });
+
+    /// <summary>A reply whose payload lies apart from the header (READ data, READLINK, READDIR).</summary>
+    public bool ReplyData(ReadOnlySpan<byte> data)
+    {
+        if (!TryClaim())
+            return false;
+        Span<byte> header = stackalloc byte[ReplyEncoder.OutHeaderSize];
+        ReplyEncoder.WriteHeader(header, Unique, data.Length);
+        _session.Send(this, header, data);
+        return true;
+    }
+
+    /// <summary>The calling thread's reply scratch: fill up to <see cref="Span{T}.Length"/> bytes, then
+    /// call <see cref="ReplyScratch"/>. Saves a copy: the payload is written where it is sent from.</summary>
+    public static Span<byte> Scratch(int maxPayload) => Session.ReplyScratch.Payload(maxPayload);
+
+    /// <summary>Sends the first <paramref name="length"/> bytes of <see cref="Scratch"/> in one write.</summary>
+    public bool ReplyScratch(int length)
+    {
+        if (!TryClaim())
+            return false;
+        Span<byte> message = Session.ReplyScratch.Message(length);
+        ReplyEncoder.WriteHeader(message, Unique, length);
+        _session.Send(this, message, 0);
+        return true;
+    }
+
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Opcode} #{Unique} node {Node} pid {Pid} uid {Uid}");
+}

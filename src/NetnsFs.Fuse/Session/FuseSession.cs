@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Mono.Unix.Native;
+using NetnsFs.Fuse.Abi;
+using NetnsFs.Fuse.Protocol;
+using Serilog;
+
+namespace NetnsFs.Fuse.Session;
+
+/// <summary>The request loop of one FUSE connection, after go-fuse's server: a few reader threads
+/// block in read(/dev/fuse), decode, and hand each request to the filesystem. A handler that has to
+/// wait defers its request and frees the reader. The session ends when the device answers ENODEV
+/// (the last mount is gone) or on <see cref="Stop"/>.</summary>
+public sealed partial class FuseSession : IDisposable
+{
+    private readonly FuseDevice _device;
+    private readonly FuseFileSystem _fs;
+    private readonly ILogger _log;
+    private readonly FuseSessionOptions _options;
+    private readonly ConcurrentDictionary<ulong, FuseRequest> _deferred = new();
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<FuseConnectionInfo> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread[] _readers = [];
+    private int _running;
+    private volatile bool _stopping;
+
+    public FuseSession(FuseDevice device, FuseFileSystem fs, FuseSessionOptions options, ILogger log)
+    {
+        _device = device;
+        _fs = fs;
+        _options = options;
+        _log = log.ForContext<FuseSession>();
+    }
+
+    /// <summary>Completes when the connection is gone and every reader has stopped.</summary>
+    public Task Ended => _ended.Task;
+
+    /// <summary>Completes when INIT has been answered: the mount is live.</summary>
+    public Task<FuseConnectionInfo> Initialized => _initialized.Task;
+
+    public FuseConnectionInfo? Connection { get; private set; }
+
+    public int DeferredCount => _deferred.Count;
+
+    public void Start()
+    {
+        int count = Math.Max(1, _options.Readers);
+        _readers = new Thread[count];
+        _running = count;
+        for (int i = 0; i < count; i++)
+        {
+            _readers[i] = new Thread(ReaderLoop) { IsBackground = true, Name = $"fuse-reader-{i}" };
+            _readers[i].Start();
+        }
+    }
+
+    /// <summary>Ends the loop without unmounting (the mount, if still there, then answers ENOTCONN).</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _device.Dispose();
+    }
+
+    private void ReaderLoop()
+    {
+        using var buffer = new NativeBuffer(_options.RequestBufferSize);
+        var request = new FuseRequest(this);
+        try
+        {
+            while (!_stopping)
+            {
+                int n = _device.Read(buffer);
+                if (n < 0)
+                {
+                    var errno = (Errno)(-n);
+                    if (errno is Errno.EINTR or Errno.ENOENT or Errno.EAGAIN)
+                        continue; // ENOENT: the request was interrupted before we read it
+                    if (errno is Errno.ENODEV || _stopping)
+                        break; // the mount is gone: the normal end
+                    _log.Error("read /dev/fuse failed: {Errno}", errno);
+                    break;
+                }
+                Dispatch(buffer.Span[..n], request);
+                if (request.IsDeferred)
+                    request = new FuseRequest(this); // the deferred one now belongs to its waiter
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Fatal(e, "FUSE reader crashed");
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0)
+                EndSession();
+        }
+    }
+
+    private void EndSession()
+    {
+        _stopping = true;
+        foreach (var pending in _deferred.Values)
+            pending.Interrupt();
+        try
+        {
+            _fs.Destroy();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Error(e, "filesystem Destroy failed");
+        }
+        _initialized.TrySetException(new IOException("the FUSE connection ended before INIT"));
+        _ended.TrySetResult();
+    }
+
+    internal void TrackDeferred(FuseRequest req) => _deferred[req.Unique.Value] = req;
+
+    internal void UntrackDeferred(FuseRequest req) =>
+        _deferred.TryRemove(new KeyValuePair<ulong, FuseRequest>(req.Unique.Value, req));
+
+    internal void Send(FuseRequest req, ReadOnlySpan<byte> message, Errno replyErrno)
+    {
+        LogReply(req, replyErrno);
+        CheckSend(_device.Write(message), req);
+    }
+
+    internal void Send(FuseRequest req, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
+    {
+        LogReply(req, 0);
+        CheckSend(_device.Write(header, payload), req);
+    }
+
+    private void LogReply(FuseRequest req, Errno errno)
+    {
+        if (errno != 0 && errno != Errno.EAGAIN && _log.IsEnabled(Serilog.Events.LogEventLevel.Debug))
+            _log.Debug("{Request} failed: {Errno}", req, errno);
+    }
+
+    private void CheckSend(Errno errno, FuseRequest? req)
+    {
+        // ENOENT: the request was interrupted and the kernel forgot it; ENODEV: unmounted meanwhile.
+        if (errno is 0 or Errno.ENOENT or Errno.ENODEV || _stopping)
+            return;
+        _log.Error("write /dev/fuse failed for {Request}: {Errno}", req?.ToString() ?? "notification", errno);
+    }
+
+    /// <summary>Tells the kernel that a polled file's readiness changed (FUSE_NOTIFY_POLL); it then
+    /// polls the file again and wakes poll/select/epoll waiters.</summary>
+    public void NotifyPoll(ulong kh)
+    {
+        Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize + Unsafe.SizeOf<FuseNotifyPollWakeupOut>()];
+        ReplyEncoder.EncodeNotify(buf, FuseNotifyCode.Poll, new FuseNotifyPollWakeupOut { Kh = kh });
+        CheckSend(_device.Write(buf), null);
+    }
+
+    /// <summary>Drops a name from the kernel's dentry cache (a listener closed, a namespace removed).</summary>
+    public void NotifyInvalEntry(NodeId parent, ReadOnlySpan<byte> name)
+    {
+        Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize + Unsafe.SizeOf<FuseNotifyInvalEntryOut>() + name.Length + 1];
+        ReplyEncoder.EncodeInvalEntry(buf, parent, name);
+        var errno = _device.Write(buf);
+        if (errno is not (0 or Errno.ENOENT or Errno.ENODEV))
+            _log.Debug("inval entry failed: {Errno}", errno);
+    }
+
+    /// <summary>The answer to CREATE: an entry and an open handle in one reply.</summary>
+    public static bool ReplyCreate(FuseRequest req, in FuseEntryOut entry, FileHandle fh, OpenReplyFlags flags) =>
+        req.Reply(new CreateOut { Entry = entry, Open = new FuseOpenOut { Fh = fh.Value, OpenFlags = (uint)flags } });
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Pack = 8)]
+    private struct CreateOut
+    {
+        public FuseEntryOut Entry;
+        public FuseOpenOut Open;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        foreach (var t in _readers)
+            t.Join(TimeSpan.FromSeconds(2));
+    }
+}

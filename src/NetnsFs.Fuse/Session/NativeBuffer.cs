@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace NetnsFs.Fuse.Session;
+
+/// <summary>A page-aligned block of native memory: request buffers and reply scratch. Page
+/// alignment keeps the kernel from splitting large copies and lets splice move whole pages.</summary>
+public sealed unsafe class NativeBuffer : IDisposable
+{
+    private byte* _pointer;
+
+    public NativeBuffer(int length)
+    {
+        Length = length;
+        _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)length, 4096);
+    }
+
+    public int Length { get; }
+
+    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
+
+    public Span<byte> Span => new(Pointer, Length);
+
+    public void Dispose()
+    {
+        if (_pointer != null)
+        {
+            NativeMemory.AlignedFree(_pointer);
+            _pointer = null;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using Mono.Unix.Native;
+using NetnsFs.Net.Namespaces;
+using NetnsFs.Net.Readiness;
+using static NetnsFs.Net.Native.NetLibc;
+
+namespace NetnsFs.Net.Sockets;
+
+/// <summary>A non-blocking, close-on-exec socket made inside a namespace. Every call returns at
+/// once with a count or an errno (EAGAIN when it would wait); waiting is the readiness engine's job.</summary>
+public sealed unsafe class NetSocket : IDisposable
+{
+    private int _fd;
+
+    private NetSocket(int fd, SocketKind kind)
+    {
+        _fd = fd;
+        Kind = kind;
+    }
+
+    public SocketKind Kind { get; }
+
+    public int Fd => _fd;
+
+    public bool IsClosed => Volatile.Read(ref _fd) < 0;
+
+    /// <summary>socket(2) inside <paramref name="ns"/>.</summary>
+    public static NetSocket Create(NetNamespace ns, SocketKind kind)
+    {
+        int fd;
+        using (ns.Enter())
+            fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, kind.Protocol);
+        if (fd < 0)
+            throw NetException.FromLastError($"socket({kind.Family}, {kind.Type}, {kind.Protocol})");
+        return new NetSocket(fd, kind);
+    }
+
+    /// <summary>Wraps an fd returned by accept4 on a listener of the same kind.</summary>
+    public static NetSocket Adopt(int fd, SocketKind kind) => new(fd, kind);
+
+    private static Errno LastErrno() => (Errno)Marshal.GetLastPInvokeError();
+
+    /// <summary>Starts a connect: 0 (done), EINPROGRESS (wait for writable, then <see cref="TakeError"/>),
+    /// or the error.</summary>
+    public Errno Connect(in SockAddr address)
+    {
+        fixed (SockAddr* sa = &address)
+        {
+            int r = connect(_fd, (byte*)sa, address.Length);
+            if (r == 0)
+                return 0;
+            var e = LastErrno();
+            return e == Errno.EAGAIN && Kind.Family == SocketKind.AF_UNIX ? Errno.EAGAIN : e;
+        }
+    }
+
+    public Errno Bind(in SockAddr address)
+    {
+        fixed (SockAddr* sa = &address)
+            return bind(_fd, (byte*)sa, address.Length) == 0 ? 0 : LastErrno();
+    }
+
+    public Errno Listen(int backlog) => listen(_fd, backlog) == 0 ? 0 : LastErrno();
+
+    /// <summary>accept4: the new socket's fd (non-blocking, close-on-exec) or -errno.</summary>
+    public int Accept()
+    {
+        int fd = accept4(_fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        return fd >= 0 ? fd : -(int)LastErrno();
+    }
+
+    /// <summary>recv without waiting: bytes read (0 at EOF) or -errno.</summary>
+    public int Receive(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint n = recv(_fd, p, buffer.Length, MSG_DONTWAIT);
+            return n >= 0 ? (int)n : -(int)LastErrno();
+        }
+    }
+
+    /// <summary>send without waiting and without SIGPIPE: bytes taken or -errno (EPIPE on a closed peer).</summary>
+    public int Send(ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            nint n = send(_fd, p, data.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+            return n >= 0 ? (int)n : -(int)LastErrno();
+        }
+    }
+
+    public Errno Shutdown(int how) => shutdown(_fd, how) == 0 ? 0 : LastErrno();
+
+    /// <summary>SO_ERROR: the pending error (and clears it), e.g. the result of a finished connect.</summary>
+    public Errno TakeError()
+    {
+        int value = 0, len = sizeof(int);
+        return getsockopt(_fd, SOL_SOCKET, SO_ERROR, &value, &len) == 0 ? (Errno)value : LastErrno();
+    }
+
+    public Errno SetOption(int level, int name, int value) =>
+        setsockopt(_fd, level, name, &value, sizeof(int)) == 0 ? 0 : LastErrno();
+
+    public SockAddr LocalAddress()
+    {
+        var sa = new SockAddr();
+        int len = SockAddr.Capacity;
+        getsockname(_fd, (byte*)&sa, &len);
+        sa.Length = Math.Min(len, SockAddr.Capacity);
+        return sa;
+    }
+
+    public SockAddr RemoteAddress()
+    {
+        var sa = new SockAddr();
+        int len = SockAddr.Capacity;
+        if (getpeername(_fd, (byte*)&sa, &len) != 0)
+            len = 0;
+        sa.Length = Math.Min(len, SockAddr.Capacity);
+        return sa;
+    }
+
+    /// <summary>The socket's readiness now, as poll(2) reports it, for <paramref name="events"/>.</summary>
+    public IoEvents PollNow(IoEvents events)
+    {
+        PollFd pfd = new() { Fd = _fd, Events = (short)events };
+        return poll(&pfd, 1, 0) > 0 ? (IoEvents)(ushort)pfd.REvents : IoEvents.None;
+    }
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+            close(fd);
+    }
+}
