@@ -14,16 +14,24 @@ public sealed class GlobalCleanup
     [OneTimeTearDown]
     public void DetachLeftovers()
     {
-        foreach (var m in Mounts.Fuse().Where(m => m.Target.StartsWith(TempDir.Root, StringComparison.Ordinal)).ToList())
+        // Only what this run made: its temporary directories carry its pid.
+        string mine = $"{TempDir.Root}/";
+        string tag = $"-{Environment.ProcessId}-";
+        foreach (var m in Mounts.Fuse().Where(m => m.Target.StartsWith(mine, StringComparison.Ordinal) && m.Target.Contains(tag, StringComparison.Ordinal)).ToList())
+        {
+            TestContext.Progress.WriteLine($"left mounted by a test: {m.Target}; detaching");
             Mounts.Detach(m.Target);
-        Run.Process("pkill", ["-KILL", "-f", "netnsfs.dll --daemon"], TimeSpan.FromSeconds(5));
-        Run.Process("pkill", ["-KILL", "-x", "netnsfs"], TimeSpan.FromSeconds(5));
-        try
-        {
-            Directory.Delete(TempDir.Root, recursive: true);
         }
-        catch (IOException)
+        Run.Process("pkill", ["-KILL", "-f", $"--daemon .*{TempDir.Root}/[a-z]+{tag}"], TimeSpan.FromSeconds(5));
+        foreach (var dir in Directory.Exists(TempDir.Root) ? Directory.GetDirectories(TempDir.Root, $"*{tag}*") : [])
         {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }
