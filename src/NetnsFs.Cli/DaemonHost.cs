@@ -62,6 +62,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             $"mountpoint={cmd.MountPoint}",
             $"options={cmd.Options.Raw}",
             $"sockets={fs?.OpenSocketCount ?? 0}",
+            $"listeners={fs?.ListenerCount ?? 0}",
             "");
     }
 

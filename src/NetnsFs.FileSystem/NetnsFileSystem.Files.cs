@@ -23,7 +23,7 @@ public sealed partial class NetnsFileSystem
                 OpenSocket(req, s, flags, null);
                 break;
             case TextFileNode t:
-                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content())));
+                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content()), t.Control));
                 req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
                 break;
             case DirectoryNode:
@@ -94,7 +94,11 @@ public sealed partial class NetnsFileSystem
             {
                 case TripleRecipe t:
                     socket = NetSocket.Create(Namespace, t.Kind);
-                    ReplyOpened(req, new SocketFile(socket, Session, _engine, node.Name), created);
+                    ReplyOpened(req, NewSocketFile(req, socket, node.Name), created);
+                    return;
+                case ListenRecipe l:
+                    var listener = _listeners.GetOrCreate(l.Key, () => Listen(l), s => ListenerKeyOf(l, s));
+                    listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
                     return;
                 case DialRecipe d:
                     Dial(req, d, flags, created);
@@ -109,6 +113,49 @@ public sealed partial class NetnsFileSystem
             _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Message}", node.Name, req.Pid, req.Uid, ex.Message);
             req.ReplyError(ex.Errno);
         }
+    }
+
+    private SocketFile NewSocketFile(FuseRequest req, NetSocket socket, string description) =>
+        new(socket, Session, _engine, description) { OpenerPid = req.Pid, OpenerUid = req.Uid };
+
+    /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6
+    /// socket; where the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
+    private NetSocket Listen(ListenRecipe recipe)
+    {
+        var bind = recipe.Bind;
+        var kind = recipe.Kind;
+        NetSocket socket;
+        try
+        {
+            socket = NetSocket.Create(Namespace, kind);
+        }
+        catch (NetException e) when (recipe.DualStack && e.Errno == Errno.EAFNOSUPPORT)
+        {
+            bind = SockAddr.FromIp(System.Net.IPAddress.Any, recipe.Bind.Port);
+            socket = NetSocket.Create(Namespace, kind with { Family = SocketKind.AF_INET });
+        }
+        if (socket.Kind.Family != SocketKind.AF_UNIX)
+            socket.SetOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, 1);
+        if (recipe.DualStack && socket.Kind.Family == SocketKind.AF_INET6)
+            socket.SetOption(41 /* IPPROTO_IPV6 */, 26 /* IPV6_V6ONLY */, 0);
+        var e2 = socket.Bind(in bind);
+        if (e2 == 0)
+            e2 = socket.Listen(4096);
+        if (e2 != 0)
+        {
+            socket.Dispose();
+            throw new NetException(e2, $"listen on {recipe.Key}: {e2}");
+        }
+        _log.Information("listening on {Key} ({Address})", recipe.Key, socket.LocalAddress());
+        return socket;
+    }
+
+    /// <summary>Port 0 listeners are filed under the port the kernel picked.</summary>
+    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound)
+    {
+        if (!recipe.Key.EndsWith("/0", StringComparison.Ordinal))
+            return recipe.Key;
+        return recipe.Key[..^1] + bound.LocalAddress().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private void Dial(FuseRequest req, DialRecipe recipe, int flags, SocketFileNode? created)
@@ -131,7 +178,7 @@ public sealed partial class NetnsFileSystem
         var result = socket.Connect(in target);
         if (result == 0)
         {
-            ReplyOpened(req, new SocketFile(socket, Session, _engine, recipe.Display), created);
+            ReplyOpened(req, NewSocketFile(req, socket, recipe.Display), created);
             return;
         }
         if (result != Errno.EINPROGRESS)
@@ -141,7 +188,7 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(result);
             return;
         }
-        var file = new SocketFile(socket, Session, _engine, recipe.Display);
+        var file = NewSocketFile(req, socket, recipe.Display);
         if ((flags & O_NONBLOCK) != 0)
         {
             // O_NONBLOCK: the open returns now; the connect finishes behind it, as connect(2) does.

@@ -15,7 +15,7 @@ namespace NetnsFs.FileSystem;
 
 /// <summary>A mount that is one network namespace: the FUSE operations on its nodes. Sockets are
 /// made inside <see cref="Namespace"/>; their files are relayed by <see cref="SocketFile"/>.</summary>
-public sealed partial class NetnsFileSystem : FuseFileSystem
+public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 {
     private static readonly TimeSpan EntryTimeout = TimeSpan.FromSeconds(1);
 
@@ -27,6 +27,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
     private readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
     private readonly List<Node> _rootEntries = [];
+    private readonly ListenerRegistry _listeners;
     private FuseSession? _session;
     private long _nextHandle;
 
@@ -36,28 +37,36 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
         _layout = layout;
         _engine = engine;
         _log = log.ForContext<NetnsFileSystem>();
-        _grammar = new PathGrammar(layout);
+        _grammar = new PathGrammar(layout, this);
+        _listeners = new ListenerRegistry(engine);
         _nodes = new NodeTable(new DirectoryNode("", null, DirectoryRole.Root, layout.RootPermissions) { IsPinned = true });
         var root = _nodes.Root;
-        AddFixed(new DirectoryNode("tcp", root, DirectoryRole.Transport, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
+        var tcp = AddFixed(new DirectoryNode("tcp", root, DirectoryRole.Transport, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
         AddFixed(new DirectoryNode("udp", root, DirectoryRole.Transport, layout.DirPermissions) { IsPinned = true, Transport = "udp" });
-        AddFixed(new DirectoryNode("unix", root, DirectoryRole.Unix, layout.DirPermissions) { IsPinned = true });
+        var unix = AddFixed(new DirectoryNode("unix", root, DirectoryRole.Unix, layout.DirPermissions) { IsPinned = true });
+        AddFixed(new DirectoryNode("conn", root, DirectoryRole.Connections, layout.DirPermissions) { IsPinned = true });
+        AddFixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, layout.DirPermissions) { IsPinned = true });
         AddFixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
         AddFixed(new TextFileNode("status", root, status ?? DefaultStatus, 0x124));
+        _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
+        _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, layout.DirPermissions) { IsPinned = true, Transport = "unix" });
     }
 
     public NetNamespace Namespace { get; }
 
     public int OpenSocketCount => _open.Values.Count(f => f is SocketFile);
 
-    private void AddFixed(Node node)
+    private T AddFixed<T>(T node) where T : Node
     {
         _nodes.Add(node);
         _rootEntries.Add(node);
+        return node;
     }
 
+    public int ListenerCount => _listeners.Count;
+
     private string DefaultStatus() =>
-        $"netns_inode={Namespace.Inode}\norigin={Namespace.Origin}\nsockets={OpenSocketCount}\n";
+        $"netns_inode={Namespace.Inode}\norigin={Namespace.Origin}\nsockets={OpenSocketCount}\nlisteners={ListenerCount}\n";
 
     public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
 
@@ -70,6 +79,11 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
             req.ReplyError(Errno.ENOTDIR);
             return;
         }
+        if (dir.Role == DirectoryRole.Connections && name.SequenceEqual("self"u8))
+        {
+            LookupSelf(req, dir);
+            return;
+        }
         var e = LookupChild(dir, name, out var node);
         if (e != 0)
         {
@@ -78,6 +92,32 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
             return;
         }
         req.Reply(EntryOf(node!));
+    }
+
+    /// <summary>conn/self: the newest open socket of the caller, or else of its nearest ancestor
+    /// that has one (so `cat DIR/conn/self/local` in a shell finds the shell's socket). Never
+    /// cached: it depends on who asks.</summary>
+    private void LookupSelf(FuseRequest req, DirectoryNode dir)
+    {
+        ulong newest = 0;
+        foreach (uint pid in Paths.ProcessAncestry.Chain(req.Pid))
+        {
+            foreach (var (h, f) in _open)
+            {
+                if (f is SocketFile s && s.OpenerPid == pid && h > newest)
+                    newest = h;
+            }
+            if (newest != 0)
+                break;
+        }
+        if (newest == 0 || LookupChild(dir, Encoding.UTF8.GetBytes(newest.ToString(System.Globalization.CultureInfo.InvariantCulture)), out var node) != 0)
+        {
+            req.ReplyError(Errno.ENOENT);
+            return;
+        }
+        var entry = EntryOf(node!);
+        entry.EntryValid = 0;
+        req.Reply(entry);
     }
 
     /// <summary>The child named <paramref name="name"/>, made if the grammar allows it; counts a lookup.</summary>
@@ -219,17 +259,63 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
     /// <summary>What `ls` shows in a directory.</summary>
     private List<(string Name, ulong Ino, uint Mode)> Listing(DirectoryNode dir)
     {
-        var list = new List<(string, ulong, uint)>
+        var list = new List<(string Name, ulong Ino, uint Mode)>
         {
             (".", dir.Id.Value, dir.Mode),
             ("..", dir.Parent?.Id.Value ?? dir.Id.Value, Node.S_IFDIR),
         };
-        if (dir.Role == DirectoryRole.Root)
+        uint file = Node.S_IFREG | _layout.FilePermissions;
+        uint sub = Node.S_IFDIR | _layout.DirPermissions;
+        switch (dir.Role)
         {
-            foreach (var n in _rootEntries)
-                list.Add((n.Name, n.Id.Value, n.Mode));
-            foreach (var t in Net.Sockets.SocketTriple.Common)
-                list.Add((t, NameIno(t), Node.S_IFREG | _layout.FilePermissions));
+            case DirectoryRole.Root:
+                foreach (var n in _rootEntries)
+                    list.Add((n.Name, n.Id.Value, n.Mode));
+                foreach (var t in Net.Sockets.SocketTriple.Common)
+                    list.Add((t, NameIno(t), file));
+                break;
+            case DirectoryRole.Transport when dir.Transport == "tcp":
+            case DirectoryRole.Unix:
+                list.Add(("listen", NameIno(dir.Name + "/listen"), sub));
+                break;
+            case DirectoryRole.Listen:
+            case DirectoryRole.UnixListen:
+            case DirectoryRole.ListenAddress:
+                string prefix = dir.Role == DirectoryRole.ListenAddress ? $"tcp/{dir.Host}/" : dir.Role == DirectoryRole.Listen ? "tcp/" : "unix/";
+                foreach (var (key, _) in _listeners.All)
+                {
+                    if (!key.StartsWith(prefix, StringComparison.Ordinal))
+                        continue;
+                    string rest = key[prefix.Length..];
+                    if (dir.Role == DirectoryRole.Listen)
+                    {
+                        // tcp/*/PORT shows as PORT; tcp/ADDR/PORT as the directory ADDR
+                        int slash = rest.IndexOf('/', StringComparison.Ordinal);
+                        string first = rest[..slash];
+                        string entry = first == "*" ? rest[(slash + 1)..] : first;
+                        if (!list.Exists(e => e.Name == entry))
+                            list.Add((entry, NameIno(key), first == "*" ? file : sub));
+                    }
+                    else
+                        list.Add((rest, NameIno(key), file));
+                }
+                break;
+            case DirectoryRole.Connections:
+                foreach (var (h, f) in _open)
+                {
+                    if (f is SocketFile)
+                        list.Add((h.ToString(System.Globalization.CultureInfo.InvariantCulture), NameIno("conn/" + h), sub));
+                }
+                break;
+            case DirectoryRole.Connection:
+                foreach (var name in IConnectionView.Files)
+                    list.Add((name, NameIno(name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
+                list.Add(("ctl", NameIno("ctl"), Node.S_IFREG | (_layout.FilePermissions & 0x192)));
+                break;
+            case DirectoryRole.ProcNet:
+                foreach (var name in PathGrammar.ProcNetFiles)
+                    list.Add((name, NameIno("net/" + name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
+                break;
         }
         return list;
     }
@@ -243,12 +329,37 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
 
     public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target) => req.ReplyError(Errno.EPERM);
 
-    public override void Unlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name) => req.ReplyError(Errno.EPERM);
+    /// <summary>`rm DIR/tcp/listen/PORT` closes that listener.</summary>
+    public override void Unlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name)
+    {
+        if (_nodes.Find(parent) is not DirectoryNode dir || dir.Role is not (DirectoryRole.Listen or DirectoryRole.ListenAddress or DirectoryRole.UnixListen))
+        {
+            req.ReplyError(Errno.EPERM);
+            return;
+        }
+        string text = Encoding.UTF8.GetString(name);
+        string key = dir.Role switch
+        {
+            DirectoryRole.Listen => $"tcp/*/{text}",
+            DirectoryRole.ListenAddress => $"tcp/{dir.Host}/{text}",
+            _ => $"unix/{text}",
+        };
+        if (!_listeners.Remove(key))
+        {
+            req.ReplyError(Errno.ENOENT);
+            return;
+        }
+        _log.Information("listener {Key} closed by pid {Pid} uid {Uid}", key, req.Pid, req.Uid);
+        if (_nodes.FindChild(dir, text) is { } node)
+            _nodes.Detach(node);
+        req.ReplyEmpty();
+    }
 
     public override void RmDir(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name) => req.ReplyError(Errno.EPERM);
 
     public override void Destroy()
     {
+        _listeners.CloseAll();
         foreach (var f in _open.Values)
             f.Close();
         _open.Clear();

@@ -42,6 +42,11 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     /// <summary>What the file was opened as ("tcp/127.0.0.1/80", "inet;stream;tcp").</summary>
     public string Description { get; }
 
+    /// <summary>Who opened it (conn/N/owner).</summary>
+    public uint OpenerPid { get; init; }
+
+    public uint OpenerUid { get; init; }
+
     public bool IsConnecting
     {
         get

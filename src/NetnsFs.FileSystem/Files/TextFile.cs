@@ -6,7 +6,7 @@ namespace NetnsFs.FileSystem.Files;
 
 /// <summary>An open text file: its content is taken once at open, so a reader sees one consistent
 /// snapshot however it reads it.</summary>
-public sealed class TextFile(byte[] content) : OpenFile
+public sealed class TextFile(byte[] content, Func<string, Errno>? control = null) : OpenFile
 {
     public override void Read(FuseRequest req, long offset, int size, int flags)
     {
@@ -19,7 +19,20 @@ public sealed class TextFile(byte[] content) : OpenFile
         req.ReplyData(content.AsSpan((int)offset, n));
     }
 
-    public override void Write(FuseRequest req, ReadOnlySpan<byte> data, int flags) => req.ReplyError(Errno.EBADF);
+    /// <summary>A control file takes one command per write (trailing newline ignored).</summary>
+    public override void Write(FuseRequest req, ReadOnlySpan<byte> data, int flags)
+    {
+        if (control is null)
+        {
+            req.ReplyError(Errno.EBADF);
+            return;
+        }
+        var e = control(System.Text.Encoding.UTF8.GetString(data).Trim());
+        if (e == 0)
+            req.ReplyWrite((uint)data.Length);
+        else
+            req.ReplyError(e);
+    }
 
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events) => req.ReplyPoll(0x1 | 0x4);
 

@@ -36,8 +36,20 @@ public enum DirectoryRole
     Transport,
     /// <summary>tcp/HOST/: children are PORTs.</summary>
     Host,
-    /// <summary>unix/: children are @NAMEs.</summary>
+    /// <summary>unix/: children are @NAMEs (and listen/).</summary>
     Unix,
+    /// <summary>tcp/listen/: children are PORTs (all addresses) and ADDR directories.</summary>
+    Listen,
+    /// <summary>tcp/listen/ADDR/: children are PORTs on that address.</summary>
+    ListenAddress,
+    /// <summary>unix/listen/: children are @NAMEs.</summary>
+    UnixListen,
+    /// <summary>conn/: one directory per open socket file.</summary>
+    Connections,
+    /// <summary>conn/N/: local, remote, state, path, ctl of one open socket.</summary>
+    Connection,
+    /// <summary>net/: the namespace's /proc/net tables.</summary>
+    ProcNet,
 }
 
 public sealed class DirectoryNode(string name, Node? parent, DirectoryRole role, uint permissions) : Node(name, parent)
@@ -47,8 +59,11 @@ public sealed class DirectoryNode(string name, Node? parent, DirectoryRole role,
     /// <summary>For Transport and Host roles: "tcp" or "udp".</summary>
     public string? Transport { get; init; }
 
-    /// <summary>For the Host role: the HOST text.</summary>
+    /// <summary>For the Host and ListenAddress roles: the HOST/ADDR text.</summary>
     public string? Host { get; init; }
+
+    /// <summary>For the Connection role: the open handle it shows.</summary>
+    public ulong Handle { get; init; }
 
     public bool IsPinned { get; init; }
 
@@ -80,10 +95,14 @@ public sealed class SymlinkNode(string name, Node parent, string target) : Node(
     public override ulong Size => (ulong)System.Text.Encoding.UTF8.GetByteCount(Target);
 }
 
-/// <summary>A small read-only file whose text is made at each open (status, net/*).</summary>
+/// <summary>A small file whose text is made at each open (status, net/*, conn/N/*). With a
+/// <see cref="Control"/> handler it also takes commands written to it (conn/N/ctl).</summary>
 public sealed class TextFileNode(string name, Node parent, Func<string> content, uint permissions) : Node(name, parent)
 {
     public Func<string> Content { get; } = content;
+
+    /// <summary>Applies one written command; returns 0 or the errno for the write.</summary>
+    public Func<string, Mono.Unix.Native.Errno>? Control { get; init; }
 
     public override uint Mode => S_IFREG | permissions;
 

@@ -74,4 +74,15 @@ public static class HostName
         port = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
         return port is >= 1 and <= 65535 ? 0 : Errno.EINVAL;
     }
+
+    /// <summary>A listen port: like <see cref="TryParsePort"/>, and 0 (any free port) allowed.</summary>
+    public static Errno TryParseListenPort(string text, out int port)
+    {
+        if (text == "0")
+        {
+            port = 0;
+            return 0;
+        }
+        return TryParsePort(text, out port);
+    }
 }

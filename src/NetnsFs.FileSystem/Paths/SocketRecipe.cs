@@ -17,3 +17,7 @@ public sealed record DialRecipe(SocketKind Kind, SockAddr Target, string Display
 
     public int Port { get; init; }
 }
+
+/// <summary>"tcp/listen/PORT", "tcp/listen/ADDR/PORT", "unix/listen/@NAME": accept one connection
+/// from the listener <paramref name="Key"/>, made (bound to <paramref name="Bind"/>) on first use.</summary>
+public sealed record ListenRecipe(SocketKind Kind, SockAddr Bind, string Key, bool DualStack) : SocketRecipe(Kind);

@@ -120,6 +120,26 @@ public sealed unsafe class NetSocket : IDisposable
         return sa;
     }
 
+    /// <summary>TCP state from TCP_INFO (tcpi_state): "ESTABLISHED", "LISTEN", ...; for other
+    /// sockets "CONNECTED" when they have a peer, else "UNCONNECTED".</summary>
+    public string StateName()
+    {
+        if (Kind.Protocol == 6 || (Kind.Type == SocketKind.SOCK_STREAM && Kind.Family != SocketKind.AF_UNIX))
+        {
+            byte* info = stackalloc byte[256];
+            int len = 256;
+            if (getsockopt(_fd, 6 /* IPPROTO_TCP */, 11 /* TCP_INFO */, info, &len) == 0 && len > 0)
+                return info[0] < TcpStates.Length ? TcpStates[info[0]] : "UNKNOWN";
+        }
+        return RemoteAddress().Length > 2 ? "CONNECTED" : "UNCONNECTED";
+    }
+
+    private static readonly string[] TcpStates =
+    [
+        "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
+        "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV",
+    ];
+
     /// <summary>The socket's readiness now, as poll(2) reports it, for <paramref name="events"/>.</summary>
     public IoEvents PollNow(IoEvents events)
     {

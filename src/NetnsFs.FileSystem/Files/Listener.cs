@@ -1,0 +1,128 @@
+using Mono.Unix.Native;
+using NetnsFs.Fuse.Session;
+using NetnsFs.Net.Readiness;
+using NetnsFs.Net.Sockets;
+
+namespace NetnsFs.FileSystem.Files;
+
+/// <summary>A listening socket behind a listen path. It lives from its first open until `rm` or
+/// unmount, so a bash `while` loop of opens misses no client: connections queue in the kernel's
+/// backlog between opens. Each open accepts one connection; an open that finds none waits (deferred,
+/// interruptible) or answers EAGAIN with O_NONBLOCK.</summary>
+public sealed class Listener : IReadinessListener
+{
+    private const int O_NONBLOCK = 0x800;
+
+    private readonly Lock _lock = new();
+    private readonly Queue<(FuseRequest Request, Action<FuseRequest, NetSocket> Accepted)> _waiting = new();
+    private readonly ReadinessEngine _engine;
+    private readonly ulong _engineKey;
+    private bool _closed;
+
+    public Listener(string name, NetSocket socket, ReadinessEngine engine)
+    {
+        Name = name;
+        Socket = socket;
+        _engine = engine;
+        LocalAddress = socket.LocalAddress();
+        _engineKey = engine.Register(socket.Fd, this);
+    }
+
+    /// <summary>The name under listen/ (its port, or @NAME).</summary>
+    public string Name { get; }
+
+    public NetSocket Socket { get; }
+
+    public SockAddr LocalAddress { get; }
+
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    private long _accepted;
+
+    /// <summary>Accepts one connection for an OPEN; <paramref name="accepted"/> answers it.</summary>
+    public void Accept(FuseRequest req, int flags, Action<FuseRequest, NetSocket> accepted)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                req.ReplyError(Errno.ECONNABORTED);
+                return;
+            }
+            if (_waiting.Count == 0 && TryAcceptOne(req, accepted))
+                return;
+            if ((flags & O_NONBLOCK) != 0)
+            {
+                req.ReplyError(Errno.EAGAIN);
+                return;
+            }
+            _waiting.Enqueue((req, accepted));
+            req.Defer(Cancel);
+        }
+    }
+
+    /// <summary>True if it answered <paramref name="req"/> (a connection or a hard error).</summary>
+    private bool TryAcceptOne(FuseRequest req, Action<FuseRequest, NetSocket> accepted)
+    {
+        int fd = Socket.Accept();
+        if (fd == -(int)Errno.EAGAIN)
+            return false;
+        if (fd < 0)
+        {
+            req.ReplyError((Errno)(-fd));
+            return true;
+        }
+        Interlocked.Increment(ref _accepted);
+        accepted(req, NetSocket.Adopt(fd, Socket.Kind));
+        return true;
+    }
+
+    private void Cancel(FuseRequest r)
+    {
+        lock (_lock)
+        {
+            int n = _waiting.Count;
+            for (int i = 0; i < n; i++)
+            {
+                var w = _waiting.Dequeue();
+                if (w.Request != r)
+                    _waiting.Enqueue(w);
+            }
+        }
+        r.ReplyError(Errno.EINTR);
+    }
+
+    public void OnReadiness(IoEvents events)
+    {
+        lock (_lock)
+        {
+            while (!_closed && _waiting.TryPeek(out var w))
+            {
+                if (w.Request.IsAnswered)
+                {
+                    _waiting.Dequeue();
+                    continue;
+                }
+                if (!TryAcceptOne(w.Request, w.Accepted))
+                    return;
+                _waiting.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Closes the listening socket; waiting opens answer ECONNABORTED.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return;
+            _closed = true;
+            foreach (var w in _waiting)
+                w.Request.ReplyError(Errno.ECONNABORTED);
+            _waiting.Clear();
+            _engine.Unregister(Socket.Fd, _engineKey);
+            Socket.Dispose();
+        }
+    }
+}

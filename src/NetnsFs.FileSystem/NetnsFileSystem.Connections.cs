@@ -1,0 +1,65 @@
+using System.Globalization;
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Files;
+
+namespace NetnsFs.FileSystem;
+
+/// <summary>conn/N/ (Plan 9's /net/tcp/N: local, remote, state, path, owner, ctl) and net/ (the
+/// namespace's /proc/net, read from inside it at each open).</summary>
+public sealed partial class NetnsFileSystem
+{
+    public bool Exists(ulong handle) => _open.TryGetValue(handle, out var f) && f is SocketFile;
+
+    public string Describe(ulong handle, string file)
+    {
+        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+            return "";
+        if (s.Socket.IsClosed)
+            return "";
+        return file switch
+        {
+            "local" => s.Socket.LocalAddress().ToString() + "\n",
+            "remote" => s.Socket.RemoteAddress().ToString() + "\n",
+            "state" => (s.IsConnecting ? "CONNECTING" : s.Socket.StateName()) + "\n",
+            "path" => s.Description + "\n",
+            "owner" => string.Create(CultureInfo.InvariantCulture, $"pid={s.OpenerPid} uid={s.OpenerUid}\n"),
+            _ => "",
+        };
+    }
+
+    /// <summary>Commands of conn/N/ctl: "shutdown" (= "shutdown wr": half-close, the peer reads EOF
+    /// and can still answer), "shutdown rd", "shutdown rdwr".</summary>
+    public Errno Control(ulong handle, string command)
+    {
+        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+            return Errno.EBADF;
+        int how = command switch
+        {
+            "shutdown" or "shutdown wr" or "shutdown write" => 1,
+            "shutdown rd" or "shutdown read" => 0,
+            "shutdown rdwr" or "shutdown both" => 2,
+            _ => -1,
+        };
+        if (how < 0)
+        {
+            _log.Debug("conn/{Handle}/ctl: unknown command {Command}", handle, command);
+            return Errno.EINVAL;
+        }
+        return s.Shutdown(how);
+    }
+
+    public string ReadProcNet(string file)
+    {
+        using (Namespace.Enter())
+        {
+            try
+            {
+                return File.ReadAllText("/proc/thread-self/net/" + file);
+            }
+            catch (IOException)
+            {
+                return ""; // a table this kernel does not have (no IPv6, say)
+            }
+        }
+    }
+}
