@@ -11,7 +11,7 @@ namespace NetnsFs.Cli;
 
 /// <summary>Runs one mount: the readiness engine, the filesystem, the FUSE session, until the mount
 /// goes (umount, or SIGTERM/SIGINT which unmount first). Then releases the namespace.</summary>
-public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log)
+public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log, ulong mounterMountNs = 0)
 {
     /// <summary>Serves until the mount is gone. <paramref name="onReady"/> is told "OK" once INIT is
     /// answered, or the reason it failed. Returns the exit code.</summary>
@@ -24,6 +24,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var sessionOptions = new FuseSessionOptions { LogRequests = options.Debug };
         using var session = new FuseSession(new FuseDevice(fuseFd), fs, sessionOptions, log);
         _fs = fs;
+        _session = session;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
@@ -51,6 +52,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
     }
 
     private NetnsFileSystem? _fs;
+    private FuseSession? _session;
 
     private string Status()
     {
@@ -70,6 +72,16 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
     {
         context.Cancel = true;
         log.Information("{Signal}: unmounting {MountPoint}", context.Signal, cmd.MountPoint);
+        if (mounterMountNs != 0)
+        {
+            // We live in our own copy of the mounter's mount namespace: unmount over there.
+            if (!MountNamespaces.UnmountIn(mounterMountNs, cmd.MountPoint))
+            {
+                log.Warning("no process left in mount namespace {Inode}; stopping", mounterMountNs);
+                _session?.Stop();
+            }
+            return;
+        }
         var errno = FuseMounter.Unmount(cmd.MountPoint, lazy: true);
         if (errno != 0)
             log.Warning("unmount {MountPoint} failed: {Errno}", cmd.MountPoint, errno);

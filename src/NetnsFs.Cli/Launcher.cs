@@ -29,7 +29,8 @@ public static class Launcher
             Native.SetInheritable(ns.Fd, true);
             Native.SetInheritable(ready.Write, true);
             Native.SetInheritable(go.Read, true);
-            child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read);
+            ulong mounterNs = direct && MountNamespaces.DaemonNeedsOwn() ? MountNamespaces.InodeOf("self") : 0;
+            child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read, mounterNs);
         }
         finally
         {
@@ -84,14 +85,20 @@ public static class Launcher
         };
     }
 
-    private static Process SpawnDaemon(CommandLine cmd, NetNamespace ns, int fuseFd, int readyFd, int goFd)
+    private static Process SpawnDaemon(CommandLine cmd, NetNamespace ns, int fuseFd, int readyFd, int goFd, ulong mounterNs)
     {
         var (exe, prefix) = SelfCommand();
-        var psi = new ProcessStartInfo(exe) { UseShellExecute = false };
+        var psi = new ProcessStartInfo(mounterNs != 0 ? "unshare" : exe) { UseShellExecute = false };
+        if (mounterNs != 0)
+        {
+            // A private copy of our mount namespace, made now, before the FUSE mount exists.
+            foreach (var a in new[] { "--mount", "--propagation", "private", "--", exe })
+                psi.ArgumentList.Add(a);
+        }
         foreach (var p in prefix)
             psi.ArgumentList.Add(p);
         psi.ArgumentList.Add(DaemonArgs.Flag);
-        psi.ArgumentList.Add(new DaemonArgs(fuseFd, ns.Fd, readyFd, goFd, ns.Origin).Encode());
+        psi.ArgumentList.Add(new DaemonArgs(fuseFd, ns.Fd, readyFd, goFd, mounterNs, ns.Origin).Encode());
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(cmd.Options.Raw.Length > 0 ? cmd.Options.Raw : "defaults");
         psi.ArgumentList.Add("--");
@@ -111,18 +118,20 @@ public static class Launcher
 }
 
 /// <summary>What the launcher hands the daemon: inherited fds and where the namespace came from.</summary>
-public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, string Origin)
+/// <summary><paramref name="MounterMountNs"/>: the mount namespace the mount lives in, when the daemon
+/// runs in its own copy (0: the daemon shares it).</summary>
+public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, string Origin)
 {
     public const string Flag = "--daemon";
 
-    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{Origin}");
+    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{Origin}");
 
     public static DaemonArgs Decode(string s)
     {
-        var parts = s.Split(',', 5);
-        if (parts.Length != 5)
+        var parts = s.Split(',', 6);
+        if (parts.Length != 6)
             throw new UsageException("bad --daemon argument");
         int P(int i) => int.Parse(parts[i], CultureInfo.InvariantCulture);
-        return new DaemonArgs(P(0), P(1), P(2), P(3), parts[4]);
+        return new DaemonArgs(P(0), P(1), P(2), P(3), ulong.Parse(parts[4], CultureInfo.InvariantCulture), parts[5]);
     }
 }

@@ -72,7 +72,7 @@ public static class Program
         try
         {
             var ns = NetNamespace.Adopt(d.NetnsFd, d.Origin);
-            return new DaemonHost(cmd, ns, d.FuseFd, log).Run(Ready);
+            return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs).Run(Ready);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
