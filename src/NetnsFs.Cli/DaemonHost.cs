@@ -20,7 +20,9 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var options = cmd.Options;
         var layout = Layout(options);
         using var engine = new ReadinessEngine(log);
-        var fs = new NetnsFileSystem(ns, layout, engine, log, Status);
+        string? netnsName = options.NetnsPath is { } p && p.StartsWith("/run/netns/", StringComparison.Ordinal) ? p["/run/netns/".Length..] : null;
+        var fs = new NetnsFileSystem(ns, layout, engine, log, Status,
+            () => Net.Names.ResolverConfig.For(netnsName, options.HostsFile, options.ResolvConf));
         var sessionOptions = new FuseSessionOptions { LogRequests = options.Debug };
         using var session = new FuseSession(new FuseDevice(fuseFd), fs, sessionOptions, log);
         _fs = fs;

@@ -16,6 +16,11 @@ public sealed record MountOptions
     public uint? Gid { get; init; }
     public uint? Mode { get; init; }
 
+    /// <summary>Name lookups of dial paths: the hosts file and resolv.conf to use instead of the
+    /// namespace's (/etc/netns/NAME/... for -o netns=/run/netns/NAME, else /etc/...).</summary>
+    public string? HostsFile { get; init; }
+    public string? ResolvConf { get; init; }
+
     /// <summary>The options exactly as given (for the status file).</summary>
     public string Raw { get; init; } = "";
 
@@ -65,6 +70,8 @@ public sealed record MountOptions
                 if (mode > 0xFFF)
                     throw new UsageException($"mode={value}: not a permission mode (0000-7777)");
                 return o with { Mode = mode };
+            case "hosts": return o with { HostsFile = Required(key, value) };
+            case "resolv": return o with { ResolvConf = Required(key, value) };
             case "fsname":
             case "subtype":
             case "comment":

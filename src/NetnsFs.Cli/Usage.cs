@@ -16,6 +16,9 @@ internal static class Usage
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)
+          hosts=FILE,resolv=FILE  name lookups for tcp/NAME/PORT (default: /etc/netns/NAME/... for
+                               netns=/run/netns/NAME, else /etc/hosts and /etc/resolv.conf),
+                               always queried from inside the namespace
           log=FILE             log to FILE (the daemon has no terminal)
           debug                log every request
           -f                   stay in the foreground, log to stderr

@@ -160,20 +160,48 @@ public sealed partial class NetnsFileSystem
 
     private void Dial(FuseRequest req, DialRecipe recipe, int flags, SocketFileNode? created)
     {
-        var kind = recipe.Kind;
-        var target = recipe.Target;
-        if (recipe.Host is not null)
+        if (recipe.Host is null)
         {
-            var e = HostName.TryResolve(recipe.Host, out var address);
+            Connect(req, recipe, recipe.Kind, recipe.Target, flags, created);
+            return;
+        }
+        if (HostName.TryResolve(recipe.Host, out var literal) == 0)
+        {
+            var target = SockAddr.FromIp(literal, recipe.Port);
+            Connect(req, recipe, recipe.Kind with { Family = target.Family }, target, flags, created);
+            return;
+        }
+        // A name: look it up inside the namespace without holding this reader.
+        Net.Names.DnsLookup? lookup = null;
+        req.Defer(r =>
+        {
+            lookup?.Dispose();
+            r.ReplyError(Errno.EINTR);
+        });
+        lookup = Net.Names.DnsLookup.Start(Namespace, _engine, _resolver(), recipe.Host, (e, address) =>
+        {
+            if (req.IsAnswered)
+                return;
             if (e != 0)
             {
-                _log.Debug("open {Path}: cannot resolve {Host}: {Errno}", recipe.Display, recipe.Host, e);
+                _log.Debug("open {Path}: cannot resolve {Host} in the namespace: {Errno}", recipe.Display, recipe.Host, e);
                 req.ReplyError(e);
                 return;
             }
-            target = SockAddr.FromIp(address, recipe.Port);
-            kind = kind with { Family = target.Family };
-        }
+            var target = SockAddr.FromIp(address!, recipe.Port);
+            try
+            {
+                Connect(req, recipe, recipe.Kind with { Family = target.Family }, target, flags, created);
+            }
+            catch (NetException ex)
+            {
+                req.ReplyError(ex.Errno);
+            }
+        });
+    }
+
+    private void Connect(FuseRequest req, DialRecipe recipe, SocketKind kind, SockAddr target, int flags, SocketFileNode? created)
+    {
         var socket = NetSocket.Create(Namespace, kind);
         var result = socket.Connect(in target);
         if (result == 0)

@@ -28,11 +28,13 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
     private readonly List<Node> _rootEntries = [];
     private readonly ListenerRegistry _listeners;
+    private readonly Func<Net.Names.ResolverConfig> _resolver;
     private FuseSession? _session;
     private long _nextHandle;
 
-    public NetnsFileSystem(NetNamespace ns, MountLayout layout, ReadinessEngine engine, ILogger log, Func<string>? status = null)
+    public NetnsFileSystem(NetNamespace ns, MountLayout layout, ReadinessEngine engine, ILogger log, Func<string>? status = null, Func<Net.Names.ResolverConfig>? resolver = null)
     {
+        _resolver = resolver ?? (() => Net.Names.ResolverConfig.For(null, null, null));
         Namespace = ns;
         _layout = layout;
         _engine = engine;

@@ -3,9 +3,8 @@ using Mono.Unix.Native;
 
 namespace NetnsFs.FileSystem.Paths;
 
-/// <summary>The HOST component of a dial path: an IPv4 or IPv6 literal or "localhost". Names are
-/// never resolved in the daemon's own namespace: a name that is not a literal answers EHOSTUNREACH
-/// (resolution inside the namespace is a later step).</summary>
+/// <summary>The HOST component of a dial path: an IPv4 or IPv6 literal, "localhost", or a name that
+/// is resolved inside the namespace (its hosts file and nameservers, never the daemon's own).</summary>
 public static class HostName
 {
     /// <summary>Longest DNS name (RFC 1035).</summary>
@@ -27,7 +26,8 @@ public static class HostName
         return !text.Contains("..", StringComparison.Ordinal);
     }
 
-    /// <summary>The address to dial, or the errno for a host we cannot turn into one.</summary>
+    /// <summary>The address of a literal or "localhost"; EHOSTUNREACH for a name, which must be
+    /// looked up inside the namespace.</summary>
     public static Errno TryResolve(string text, out IPAddress address)
     {
         if (text.Equals("localhost", StringComparison.OrdinalIgnoreCase))

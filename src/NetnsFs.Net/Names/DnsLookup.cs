@@ -1,0 +1,214 @@
+using System.Net;
+using Mono.Unix.Native;
+using NetnsFs.Net.Namespaces;
+using NetnsFs.Net.Readiness;
+using NetnsFs.Net.Sockets;
+
+namespace NetnsFs.Net.Names;
+
+/// <summary>One name lookup for a namespace: its hosts file, then its nameservers over a UDP socket
+/// made inside it (never the daemon's own resolver). Asynchronous: answers arrive on the readiness
+/// engine's thread, timeouts on a timer; nobody waits. <paramref name="done"/> is called exactly
+/// once: an address, or ENOENT (no such name), ETIMEDOUT, or the socket's error.</summary>
+public sealed class DnsLookup : IReadinessListener, IDisposable
+{
+    private readonly NetNamespace _ns;
+    private readonly ReadinessEngine _engine;
+    private readonly ResolverConfig _config;
+    private readonly string _name;
+    private readonly Action<Errno, IPAddress?> _done;
+    private readonly Lock _lock = new();
+    private readonly byte[] _buffer = new byte[1500];
+    private NetSocket? _socket;
+    private ulong _key;
+    private Timer? _timer;
+    private int _server;
+    private int _attempt;
+    private ushort _type = DnsMessage.TypeA;
+    private ushort _id;
+    private bool _finished;
+    private Errno _lastError = Errno.ETIMEDOUT;
+
+    private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    {
+        _ns = ns;
+        _engine = engine;
+        _config = config;
+        _name = name;
+        _done = done;
+    }
+
+    /// <summary>Starts a lookup; the returned handle cancels it (the caller was interrupted).</summary>
+    public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    {
+        var lookup = new DnsLookup(ns, engine, config, name, done);
+        lookup.Begin();
+        return lookup;
+    }
+
+    private void Begin()
+    {
+        var fromHosts = _config.FromHostsFile(_name);
+        if (fromHosts is not null)
+        {
+            Finish(0, fromHosts);
+            return;
+        }
+        if (_config.Nameservers.Count == 0)
+        {
+            Finish(Errno.ENOENT, null);
+            return;
+        }
+        lock (_lock)
+            SendNext();
+    }
+
+    /// <summary>Sends the current question to the current server (lock held).</summary>
+    private void SendNext()
+    {
+        while (!_finished)
+        {
+            if (_server >= _config.Nameservers.Count)
+            {
+                _server = 0;
+                if (++_attempt >= _config.Attempts)
+                {
+                    FinishLocked(_lastError, null);
+                    return;
+                }
+            }
+            var server = _config.Nameservers[_server];
+            CloseSocket();
+            try
+            {
+                _socket = NetSocket.Create(_ns, new SocketKind(server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? SocketKind.AF_INET6 : SocketKind.AF_INET, SocketKind.SOCK_DGRAM, 17));
+            }
+            catch (NetException e)
+            {
+                _lastError = e.Errno;
+                _server++;
+                continue;
+            }
+            var target = SockAddr.FromIp(server, 53);
+            var err = _socket.Connect(in target);
+            _id = (ushort)Random.Shared.Next(1, 65535);
+            int len = DnsMessage.WriteQuery(_buffer, _id, _name, _type);
+            if (len == 0)
+            {
+                FinishLocked(Errno.ENOENT, null);
+                return;
+            }
+            if (err == 0)
+            {
+                _key = _engine.Register(_socket.Fd, this);
+                int sent = _socket.Send(_buffer.AsSpan(0, len));
+                if (sent >= 0)
+                {
+                    _timer ??= new Timer(_ => OnTimeout());
+                    _timer.Change(_config.Timeout, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+                err = (Errno)(-sent);
+            }
+            _lastError = err;
+            _server++;
+        }
+    }
+
+    private void OnTimeout()
+    {
+        lock (_lock)
+        {
+            if (_finished)
+                return;
+            _lastError = Errno.ETIMEDOUT;
+            _server++;
+            SendNext();
+        }
+    }
+
+    public void OnReadiness(IoEvents events)
+    {
+        lock (_lock)
+        {
+            if (_finished || _socket is null)
+                return;
+            while (true)
+            {
+                int n = _socket.Receive(_buffer);
+                if (n == -(int)Errno.EAGAIN)
+                    return;
+                if (n < 0)
+                {
+                    // ICMP unreachable and the like: try the next server
+                    _lastError = (Errno)(-n);
+                    _server++;
+                    SendNext();
+                    return;
+                }
+                var result = DnsMessage.ParseAnswer(_buffer.AsSpan(0, n), _id, _type, out var address);
+                switch (result)
+                {
+                    case DnsMessage.Result.Malformed:
+                        continue; // not our answer: keep waiting
+                    case DnsMessage.Result.Address:
+                        FinishLocked(0, address);
+                        return;
+                    case DnsMessage.Result.NoSuchName:
+                        FinishLocked(Errno.ENOENT, null);
+                        return;
+                    case DnsMessage.Result.NoAddress when _type == DnsMessage.TypeA:
+                        _type = DnsMessage.TypeAaaa; // no IPv4 address: ask for IPv6
+                        SendNext();
+                        return;
+                    case DnsMessage.Result.NoAddress:
+                        FinishLocked(Errno.ENOENT, null);
+                        return;
+                    default:
+                        _lastError = Errno.EAGAIN;
+                        _server++;
+                        SendNext();
+                        return;
+                }
+            }
+        }
+    }
+
+    private void Finish(Errno e, IPAddress? address)
+    {
+        lock (_lock)
+            FinishLocked(e, address);
+    }
+
+    private void FinishLocked(Errno e, IPAddress? address)
+    {
+        if (_finished)
+            return;
+        _finished = true;
+        CloseSocket();
+        _timer?.Dispose();
+        _done(e, address);
+    }
+
+    private void CloseSocket()
+    {
+        if (_socket is null)
+            return;
+        if (_key != 0)
+            _engine.Unregister(_socket.Fd, _key);
+        _key = 0;
+        _socket.Dispose();
+        _socket = null;
+    }
+
+    /// <summary>Cancels: no callback after this returns.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _finished = true;
+            CloseSocket();
+            _timer?.Dispose();
+        }
+    }
+}
