@@ -21,8 +21,12 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var layout = Layout(options);
         using var engine = new ReadinessEngine(log);
         string? netnsName = options.NetnsPath is { } p && p.StartsWith("/run/netns/", StringComparison.Ordinal) ? p["/run/netns/".Length..] : null;
+        string runDir = RunDirectory();
         var fs = new NetnsFileSystem(ns, layout, engine, log, Status,
-            () => Net.Names.ResolverConfig.For(netnsName, options.HostsFile, options.ResolvConf));
+            () => Net.Names.ResolverConfig.For(netnsName, options.HostsFile, options.ResolvConf),
+            Path.Combine(runDir, NetnsFs.Client.HandoffWire.LinkName));
+        using var handoff = new FileSystem.Handoff.HandoffServer(runDir, fs, layout,
+            new FileSystem.Access.AccessPolicy(layout, options.AllowOther), engine, log);
         var sessionOptions = new FuseSessionOptions { LogRequests = options.Debug };
         using var session = new FuseSession(new FuseDevice(fuseFd), fs, sessionOptions, log);
         _fs = fs;
@@ -87,6 +91,18 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var errno = FuseMounter.Unmount(cmd.MountPoint, lazy: true);
         if (errno != 0)
             log.Warning("unmount {MountPoint} failed: {Errno}", cmd.MountPoint, errno);
+    }
+
+    /// <summary>Where the handoff socket lives: outside the mount (a socket bound inside it would
+    /// pin it), where every caller's mount namespace sees it.</summary>
+    private static string RunDirectory()
+    {
+        string pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Mono.Unix.Native.Syscall.geteuid() == 0)
+            return Path.Combine("/run/netnsfs", pid);
+        string? xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        string baseDir = !string.IsNullOrEmpty(xdg) ? Path.Combine(xdg, "netnsfs") : $"/tmp/netnsfs-{Mono.Unix.Native.Syscall.getuid()}";
+        return Path.Combine(baseDir, pid);
     }
 
     public static MountLayout Layout(MountOptions o)

@@ -24,6 +24,8 @@ public static class Program
                 Console.Out.WriteLine($"netnsfs {Version}");
                 return 0;
             }
+            if (args.Length > 0 && args[0] == "exec")
+                return ExecCommand.Run(args[1..]);
             if (args.Length > 1 && args[0] == DaemonArgs.Flag)
                 return RunDaemon(DaemonArgs.Decode(args[1]), CommandLine.Parse(args[2..]));
             var cmd = CommandLine.Parse(args);

@@ -6,6 +6,8 @@ internal static class Usage
     public const string Text = """
         usage: netnsfs SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-d]
                mount -t fuse.netnsfs [-o OPTIONS] SOURCE MOUNTPOINT
+               netnsfs exec MOUNTPOINT --socket [NAME=]PATH [--socket ...] -- COMMAND [ARGS...]
+               netnsfs --help | --version
 
         Mounts a network namespace: files in the mount are sockets made inside it.
 
@@ -26,11 +28,18 @@ internal static class Usage
 
         paths:
           FAMILY;TYPE;PROTOCOL   a new socket, e.g. inet;stream;tcp, inet6;dgram;udp, unix;stream;0
-          tcp/HOST/PORT          a TCP connection to HOST (IPv4/IPv6 literal or localhost) port PORT
+          tcp/HOST/PORT          a TCP connection to HOST (IPv4/IPv6 literal, localhost, or a name
+                                 resolved inside the namespace) port PORT
           udp/HOST/PORT          a connected UDP socket; one write is one datagram
           unix/@NAME             a connection to the abstract unix socket NAME of the namespace
+          tcp/listen/PORT        listen on PORT (all addresses); each open accepts one connection
+          tcp/listen/ADDR/PORT   listen on one address; unix/listen/@NAME: an abstract unix listener
+          conn/N/                one open socket: local, remote, state, path, owner, ctl
+          conn/self/             the caller's (or its shell's) newest socket; echo shutdown > conn/self/ctl
+          net/                   the namespace's /proc/net tables (dev, tcp, route, ...)
           ns                     the namespace itself (nsenter --net=MOUNTPOINT/ns)
-          status                 namespace inode, origin, options, open sockets
+          status                 namespace inode, origin, options, open sockets, listeners
+          handoff                unix socket handing out real sockets (see netnsfs exec, NetnsFs.Client)
 
         """;
 }

@@ -87,32 +87,51 @@ public sealed partial class NetnsFileSystem
 
     private void OpenSocket(FuseRequest req, SocketFileNode node, int flags, SocketFileNode? created)
     {
-        NetSocket socket;
-        try
+        if (node.Recipe is ListenRecipe l)
         {
-            switch (node.Recipe)
+            Listener listener;
+            try
             {
-                case TripleRecipe t:
-                    socket = NetSocket.Create(Namespace, t.Kind);
-                    ReplyOpened(req, NewSocketFile(req, socket, node.Name), created);
-                    return;
-                case ListenRecipe l:
-                    var listener = _listeners.GetOrCreate(l.Key, () => Listen(l), s => ListenerKeyOf(l, s));
-                    listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
-                    return;
-                case DialRecipe d:
-                    Dial(req, d, flags, created);
-                    return;
-                default:
-                    req.ReplyError(Errno.EINVAL);
-                    return;
+                listener = _listeners.GetOrCreate(l.Key, () => Listen(l), s => ListenerKeyOf(l, s));
             }
+            catch (NetException ex)
+            {
+                _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Message}", l.Key, req.Pid, req.Uid, ex.Message);
+                req.ReplyError(ex.Errno);
+                return;
+            }
+            listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
+            return;
         }
-        catch (NetException ex)
+        // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
+        // otherwise the open waits for it (deferred, interruptible, no reader held).
+        bool nonBlocking = (flags & O_NONBLOCK) != 0;
+        string description = node.Recipe is DialRecipe d ? d.Display : node.Name;
+        IDisposable? making = null;
+        if (node.Recipe is not TripleRecipe)
         {
-            _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Message}", node.Name, req.Pid, req.Uid, ex.Message);
-            req.ReplyError(ex.Errno);
+            // Deferred before the making starts: its answer may come from another thread at once.
+            req.Defer(r =>
+            {
+                Volatile.Read(ref making)?.Dispose();
+                r.ReplyError(Errno.EINTR);
+            });
         }
+        making = _maker.Make(node.Recipe, waitForConnect: !nonBlocking, made =>
+        {
+            if (made.Socket is null)
+            {
+                _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Errno}", description, req.Pid, req.Uid, made.Error);
+                req.ReplyError(made.Error);
+                return;
+            }
+            var file = NewSocketFile(req, made.Socket, description);
+            if (made.Connecting)
+                file.BeginConnect();
+            ReplyOpened(req, file, created);
+        });
+        if (req.IsAnswered)
+            making.Dispose(); // interrupted before the making could be cancelled
     }
 
     private SocketFile NewSocketFile(FuseRequest req, NetSocket socket, string description) =>
@@ -156,77 +175,6 @@ public sealed partial class NetnsFileSystem
         if (!recipe.Key.EndsWith("/0", StringComparison.Ordinal))
             return recipe.Key;
         return recipe.Key[..^1] + bound.LocalAddress().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private void Dial(FuseRequest req, DialRecipe recipe, int flags, SocketFileNode? created)
-    {
-        if (recipe.Host is null)
-        {
-            Connect(req, recipe, recipe.Kind, recipe.Target, flags, created);
-            return;
-        }
-        if (HostName.TryResolve(recipe.Host, out var literal) == 0)
-        {
-            var target = SockAddr.FromIp(literal, recipe.Port);
-            Connect(req, recipe, recipe.Kind with { Family = target.Family }, target, flags, created);
-            return;
-        }
-        // A name: look it up inside the namespace without holding this reader.
-        Net.Names.DnsLookup? lookup = null;
-        req.Defer(r =>
-        {
-            lookup?.Dispose();
-            r.ReplyError(Errno.EINTR);
-        });
-        lookup = Net.Names.DnsLookup.Start(Namespace, _engine, _resolver(), recipe.Host, (e, address) =>
-        {
-            if (req.IsAnswered)
-                return;
-            if (e != 0)
-            {
-                _log.Debug("open {Path}: cannot resolve {Host} in the namespace: {Errno}", recipe.Display, recipe.Host, e);
-                req.ReplyError(e);
-                return;
-            }
-            var target = SockAddr.FromIp(address!, recipe.Port);
-            try
-            {
-                Connect(req, recipe, recipe.Kind with { Family = target.Family }, target, flags, created);
-            }
-            catch (NetException ex)
-            {
-                req.ReplyError(ex.Errno);
-            }
-        });
-    }
-
-    private void Connect(FuseRequest req, DialRecipe recipe, SocketKind kind, SockAddr target, int flags, SocketFileNode? created)
-    {
-        var socket = NetSocket.Create(Namespace, kind);
-        var result = socket.Connect(in target);
-        if (result == 0)
-        {
-            ReplyOpened(req, NewSocketFile(req, socket, recipe.Display), created);
-            return;
-        }
-        if (result != Errno.EINPROGRESS)
-        {
-            socket.Dispose();
-            _log.Debug("open {Path} for pid {Pid}: connect: {Errno}", recipe.Display, req.Pid, result);
-            req.ReplyError(result);
-            return;
-        }
-        var file = NewSocketFile(req, socket, recipe.Display);
-        if ((flags & O_NONBLOCK) != 0)
-        {
-            // O_NONBLOCK: the open returns now; the connect finishes behind it, as connect(2) does.
-            file.BeginConnect(null, null);
-            ReplyOpened(req, file, created);
-        }
-        else
-        {
-            file.BeginConnect(req, (r, f) => ReplyOpened(r, f, created));
-        }
     }
 
     private OpenFile? FindOpen(FuseRequest req, FileHandle fh)

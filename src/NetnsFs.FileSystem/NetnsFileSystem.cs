@@ -29,12 +29,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private readonly List<Node> _rootEntries = [];
     private readonly ListenerRegistry _listeners;
     private readonly Func<Net.Names.ResolverConfig> _resolver;
+    private readonly SocketMaker _maker;
     private FuseSession? _session;
     private long _nextHandle;
 
-    public NetnsFileSystem(NetNamespace ns, MountLayout layout, ReadinessEngine engine, ILogger log, Func<string>? status = null, Func<Net.Names.ResolverConfig>? resolver = null)
+    public NetnsFileSystem(NetNamespace ns, MountLayout layout, ReadinessEngine engine, ILogger log, Func<string>? status = null, Func<Net.Names.ResolverConfig>? resolver = null, string? handoffSocket = null)
     {
         _resolver = resolver ?? (() => Net.Names.ResolverConfig.For(null, null, null));
+        _maker = new SocketMaker(ns, engine, _resolver, log);
         Namespace = ns;
         _layout = layout;
         _engine = engine;
@@ -50,6 +52,8 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         AddFixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, layout.DirPermissions) { IsPinned = true });
         AddFixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
         AddFixed(new TextFileNode("status", root, status ?? DefaultStatus, 0x124));
+        if (handoffSocket is not null)
+            AddFixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, handoffSocket));
         _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
         _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, layout.DirPermissions) { IsPinned = true, Transport = "unix" });
     }

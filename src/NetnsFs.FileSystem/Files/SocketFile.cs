@@ -22,8 +22,6 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private readonly FuseSession _session;
     private readonly ReadinessEngine _engine;
     private readonly ulong _engineKey;
-    private FuseRequest? _pendingOpen;
-    private Action<FuseRequest, SocketFile>? _openDone;
     private ulong _pollKh;
     private bool _connecting;
     private bool _closed;
@@ -58,52 +56,17 @@ public sealed class SocketFile : OpenFile, IReadinessListener
 
     private static bool NonBlocking(int flags) => (flags & O_NONBLOCK) != 0;
 
-    /// <summary>A connect is in progress. If <paramref name="open"/> is given, the OPEN waits for it
-    /// and <paramref name="done"/> answers it; with O_NONBLOCK there is no open to hold, and reads
-    /// and writes answer EAGAIN until the connect finishes.</summary>
-    public void BeginConnect(FuseRequest? open, Action<FuseRequest, SocketFile>? done)
+    /// <summary>A connect is under way (an O_NONBLOCK open returned before it finished): reads and
+    /// writes answer EAGAIN, poll reports nothing, until the socket turns writable; a failed connect
+    /// then shows as the error of the next read or write, as with connect(2) on a non-blocking socket.</summary>
+    public void BeginConnect()
     {
         lock (_lock)
         {
             _connecting = true;
-            _pendingOpen = open;
-            _openDone = done;
-            if (open is not null)
-                open.Defer(r => CancelOpen(r));
-            // The connect may have finished before we were registered: look now.
             if (Socket.PollNow(IoEvents.Writable) != IoEvents.None)
-                FinishConnect();
+                _connecting = false;
         }
-    }
-
-    private void CancelOpen(FuseRequest r)
-    {
-        lock (_lock)
-        {
-            if (_pendingOpen != r)
-                return;
-            _pendingOpen = null;
-        }
-        r.ReplyError(Errno.EINTR);
-        Close(); // the open never returned a handle: nobody will release this socket
-    }
-
-    /// <summary>Called with the lock held once the socket reports writable or an error.</summary>
-    private void FinishConnect()
-    {
-        _connecting = false;
-        var open = _pendingOpen;
-        _pendingOpen = null;
-        if (open is null)
-            return; // non-blocking open: the error, if any, stays in SO_ERROR for the next read/write
-        var error = Socket.TakeError();
-        if (error != 0)
-        {
-            open.ReplyError(error);
-            CloseLocked();
-            return;
-        }
-        _openDone!(open, this);
     }
 
     public override void Read(FuseRequest req, long offset, int size, int flags)
@@ -220,9 +183,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             if (_closed)
                 return;
             if (_connecting && (events & IoEvents.Writable) != 0)
-                FinishConnect();
-            if (_closed)
-                return;
+                _connecting = false;
             if (!_connecting)
             {
                 if ((events & IoEvents.Readable) != 0)

@@ -63,6 +63,9 @@ internal static unsafe partial class NetLibc
     public static partial int getpeername(int fd, byte* addr, int* len);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint nfds, int timeout);
 
     [LibraryImport(Libc, SetLastError = true)]

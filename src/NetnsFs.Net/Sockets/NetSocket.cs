@@ -35,6 +35,49 @@ public sealed unsafe class NetSocket : IDisposable
         return new NetSocket(fd, kind);
     }
 
+    /// <summary>A unix socket bound to a filesystem path (the handoff socket), made in the daemon's
+    /// own namespace: path sockets are found through the filesystem, not the network namespace.</summary>
+    public static NetSocket BindPath(string path, int type)
+    {
+        var kind = new SocketKind(SocketKind.AF_UNIX, type, 0);
+        int fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            throw NetException.FromLastError("socket(AF_UNIX)");
+        var s = new NetSocket(fd, kind);
+        var sa = new SockAddr();
+        var b = sa.Bytes;
+        b[0] = SocketKind.AF_UNIX;
+        int n = System.Text.Encoding.UTF8.GetBytes(path, b[2..^1]);
+        sa.Length = 2 + n + 1;
+        var e = s.Bind(in sa);
+        if (e != 0)
+        {
+            s.Dispose();
+            throw new NetException(e, $"bind {path}: {Marshal.GetPInvokeErrorMessage((int)e)}");
+        }
+        return s;
+    }
+
+    /// <summary>SO_PEERCRED of a connected unix socket: the peer's pid, uid and gid at connect time.</summary>
+    public (int Pid, uint Uid, uint Gid) PeerCredentials()
+    {
+        int* cred = stackalloc int[3];
+        int len = 12;
+        if (getsockopt(_fd, SOL_SOCKET, 17 /* SO_PEERCRED */, cred, &len) != 0)
+            return (0, uint.MaxValue, uint.MaxValue);
+        return (cred[0], (uint)cred[1], (uint)cred[2]);
+    }
+
+    /// <summary>Sets or clears O_NONBLOCK: a socket handed to a program is blocking, as socket(2) makes it.</summary>
+    public void SetBlocking(bool blocking)
+    {
+        int flags = fcntl(_fd, 3 /* F_GETFL */, 0);
+        fcntl(_fd, 4 /* F_SETFL */, blocking ? flags & ~0x800 : flags | 0x800);
+    }
+
+    /// <summary>Gives up ownership of the fd (it was handed over and closed by the caller).</summary>
+    public int Detach() => Interlocked.Exchange(ref _fd, -1);
+
     /// <summary>Wraps an fd returned by accept4 on a listener of the same kind.</summary>
     public static NetSocket Adopt(int fd, SocketKind kind) => new(fd, kind);
 

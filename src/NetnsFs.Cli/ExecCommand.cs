@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using NetnsFs.Client;
+
+namespace NetnsFs.Cli;
+
+/// <summary><c>netnsfs exec DIR --socket [NAME=]PATH ... -- COMMAND ARGS...</c>: asks the mount DIR
+/// for each socket, then replaces itself with COMMAND (same pid), the sockets as fds 3, 4, ... and
+/// LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set as systemd socket activation does. COMMAND runs in
+/// the caller's own namespaces; only its sockets live in DIR's.</summary>
+public static unsafe partial class ExecCommand
+{
+    public static int Run(string[] args)
+    {
+        var (dir, sockets, command) = Parse(args);
+        var fds = new List<int>();
+        var names = new List<string>();
+        foreach (var (name, path) in sockets)
+        {
+            try
+            {
+                fds.Add(NetnsSocket.OpenFd(dir, path));
+                names.Add(name);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                Console.Error.WriteLine($"netnsfs exec: {path}: {e.Message}");
+                return 1;
+            }
+        }
+        // Move the sockets to 3, 4, ... (through fds above them, so none is overwritten).
+        const int Staging = 1000;
+        for (int i = 0; i < fds.Count; i++)
+        {
+            dup2(fds[i], Staging + i);
+            close(fds[i]);
+        }
+        for (int i = 0; i < fds.Count; i++)
+        {
+            dup2(Staging + i, 3 + i); // dup2 clears close-on-exec on the new fd
+            close(Staging + i);
+        }
+        var env = new Dictionary<string, string>();
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        env["LISTEN_FDS"] = fds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["LISTEN_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture); // execve keeps the pid
+        env["LISTEN_FDNAMES"] = string.Join(':', names);
+        string exe = Resolve(command[0]);
+        Exec(exe, command, env.Select(kv => $"{kv.Key}={kv.Value}").ToArray());
+        Console.Error.WriteLine($"netnsfs exec: {command[0]}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return 127;
+    }
+
+    private static (string Dir, List<(string Name, string Path)> Sockets, string[] Command) Parse(string[] args)
+    {
+        if (args.Length < 1)
+            throw new UsageException("usage: netnsfs exec DIR --socket [NAME=]PATH ... -- COMMAND [ARGS...]");
+        string dir = args[0];
+        var sockets = new List<(string, string)>();
+        int i = 1;
+        for (; i < args.Length && args[i] != "--"; i++)
+        {
+            if (args[i] is not ("--socket" or "-s") || i + 1 >= args.Length)
+                throw new UsageException($"netnsfs exec: unexpected '{args[i]}'");
+            string spec = args[++i];
+            int eq = spec.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? spec[..eq] : spec.Replace(':', '_').Replace('/', '_');
+            sockets.Add((name, eq > 0 ? spec[(eq + 1)..] : spec));
+        }
+        if (i + 1 >= args.Length)
+            throw new UsageException("netnsfs exec: no COMMAND after --");
+        return (dir, sockets, args[(i + 1)..]);
+    }
+
+    private static string Resolve(string command)
+    {
+        if (command.Contains('/', StringComparison.Ordinal))
+            return command;
+        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
+        {
+            string p = Path.Combine(d, command);
+            if (File.Exists(p))
+                return p;
+        }
+        return command;
+    }
+
+    private static void Exec(string exe, string[] argv, string[] envp)
+    {
+        var a = ToCStrings(argv);
+        var e = ToCStrings(envp);
+        execve(exe, a, e);
+    }
+
+    private static nint[] ToCStrings(string[] items)
+    {
+        var result = new nint[items.Length + 1];
+        for (int i = 0; i < items.Length; i++)
+            result[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
+        return result; // freed by execve's success; on failure the process exits
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int execve(string path, nint[] argv, nint[] envp);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int dup2(int oldfd, int newfd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+}

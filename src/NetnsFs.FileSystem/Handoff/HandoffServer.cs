@@ -1,0 +1,123 @@
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Access;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Net;
+using NetnsFs.Net.Readiness;
+using NetnsFs.Net.Sockets;
+using Serilog;
+
+namespace NetnsFs.FileSystem.Handoff;
+
+/// <summary>The handoff socket of a mount: SOCK_SEQPACKET, bound in a run directory (not inside the
+/// mount, where a bound socket would pin the mount), owned by the mount's owner with the mount's
+/// mode, and reached through the symlink MOUNT/handoff. Each request names a path; the answer is
+/// that socket, made inside the namespace, passed by SCM_RIGHTS (see NetnsFs.Client.HandoffWire).
+/// Accepting and reading are driven by the readiness engine: no thread of its own.</summary>
+public sealed class HandoffServer : IReadinessListener, IDisposable
+{
+    private readonly NetnsFileSystem _fs;
+    private readonly ReadinessEngine _engine;
+    private readonly AccessPolicy _policy;
+    private readonly ILogger _log;
+    private readonly NetSocket _listener;
+    private readonly ulong _key;
+    private readonly Lock _lock = new();
+    private readonly HashSet<HandoffConnection> _connections = [];
+    private bool _disposed;
+
+    public HandoffServer(string runDirectory, NetnsFileSystem fs, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log)
+    {
+        _fs = fs;
+        _engine = engine;
+        _policy = policy;
+        _log = log.ForContext<HandoffServer>();
+        RunDirectory = runDirectory;
+        Directory.CreateDirectory(runDirectory);
+        File.SetUnixFileMode(runDirectory, (UnixFileMode)(layout.RootPermissions & 0x1FF));
+        Native.FsLibc.chown(runDirectory, layout.Uid, layout.Gid);
+        SocketPath = Path.Combine(runDirectory, NetnsFs.Client.HandoffWire.LinkName);
+        File.Delete(SocketPath);
+        _listener = NetSocket.BindPath(SocketPath, SocketKind.SOCK_SEQPACKET);
+        File.SetUnixFileMode(SocketPath, (UnixFileMode)(layout.FilePermissions & 0x1B6));
+        Native.FsLibc.chown(SocketPath, layout.Uid, layout.Gid);
+        var e = _listener.Listen(128);
+        if (e != 0)
+            throw new NetException(e, $"listen {SocketPath}");
+        _key = engine.Register(_listener.Fd, this);
+    }
+
+    public string RunDirectory { get; }
+
+    public string SocketPath { get; }
+
+    public void OnReadiness(IoEvents events)
+    {
+        while (true)
+        {
+            int fd = _listener.Accept();
+            if (fd < 0)
+                return;
+            var conn = NetSocket.Adopt(fd, _listener.Kind);
+            var (pid, uid, gid) = conn.PeerCredentials();
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    conn.Dispose();
+                    return;
+                }
+                _connections.Add(new HandoffConnection(this, conn, new Caller(pid, uid, gid)));
+            }
+        }
+    }
+
+    internal ReadinessEngine Engine => _engine;
+    internal ILogger Log => _log;
+
+    internal void Forget(HandoffConnection c)
+    {
+        lock (_lock)
+            _connections.Remove(c);
+    }
+
+    /// <summary>Answers one request: checks the caller, resolves the path, makes the socket.</summary>
+    internal IDisposable? Serve(Caller caller, string path, Action<Errno, NetSocket?, string> done)
+    {
+        if (!_policy.MayUse(caller.Uid, caller.Gid, caller.Pid))
+        {
+            _log.Warning("handoff {Path} refused to pid {Pid} uid {Uid}: no access to the mount", path, caller.Pid, caller.Uid);
+            done(Errno.EACCES, null, "permission denied");
+            return null;
+        }
+        return _fs.MakeForHandoff(path, caller, done);
+    }
+
+    public void Dispose()
+    {
+        List<HandoffConnection> open;
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            open = [.. _connections];
+            _connections.Clear();
+        }
+        foreach (var c in open)
+            c.Dispose();
+        _engine.Unregister(_listener.Fd, _key);
+        _listener.Dispose();
+        try
+        {
+            File.Delete(SocketPath);
+            Directory.Delete(RunDirectory);
+        }
+        catch (IOException e)
+        {
+            _log.Warning("cannot remove {Dir}: {Message}", RunDirectory, e.Message);
+        }
+    }
+}
+
+/// <summary>Who is asking, from SO_PEERCRED (handoff) or the FUSE request header.</summary>
+public readonly record struct Caller(int Pid, uint Uid, uint Gid);

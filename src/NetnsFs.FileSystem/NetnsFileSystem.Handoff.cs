@@ -1,0 +1,77 @@
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Handoff;
+using NetnsFs.FileSystem.Nodes;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Net;
+using NetnsFs.Net.Sockets;
+
+namespace NetnsFs.FileSystem;
+
+/// <summary>The same grammar, the second transport: a path asked for over the handoff socket is
+/// resolved exactly as an open of that path would be, and the socket it names is made the same way.</summary>
+public sealed partial class NetnsFileSystem
+{
+    /// <summary>Walks <paramref name="path"/> from the root without adding nodes to the kernel's
+    /// view; the socket recipe of the file it names, or the errno an open would get.</summary>
+    public Errno ResolveRecipe(string path, out SocketRecipe? recipe)
+    {
+        recipe = null;
+        var parts = path.Split('/');
+        Node current = _nodes.Root;
+        foreach (var part in parts)
+        {
+            if (current is not DirectoryNode dir)
+                return Errno.ENOTDIR;
+            if (part.Length == 0 || part is "." or "..")
+                return Errno.ENOENT;
+            var bytes = System.Text.Encoding.UTF8.GetBytes(part);
+            var next = _nodes.FindChild(dir, part);
+            if (next is null)
+            {
+                var e = _grammar.Resolve(dir, bytes, out var make);
+                if (e != 0)
+                    return e;
+                next = make!();
+            }
+            current = next;
+        }
+        if (current is not SocketFileNode file)
+            return current is DirectoryNode ? Errno.EISDIR : Errno.EINVAL;
+        recipe = file.Recipe;
+        return 0;
+    }
+
+    /// <summary>Makes the socket <paramref name="path"/> names for a handoff caller. A listen path
+    /// gives the caller a listening socket of its own (bound now, blocking, not shared with the
+    /// mount's listener of the same port, which then must not exist: EADDRINUSE).</summary>
+    public IDisposable? MakeForHandoff(string path, Caller caller, Action<Errno, NetSocket?, string> done)
+    {
+        var e = ResolveRecipe(path, out var recipe);
+        if (e != 0)
+        {
+            _log.Debug("handoff {Path} for pid {Pid} uid {Uid}: {Errno}", path, caller.Pid, caller.Uid, e);
+            done(e, null, $"{path}: {e}");
+            return null;
+        }
+        if (recipe is ListenRecipe l)
+        {
+            try
+            {
+                var listener = Listen(l);
+                done(0, listener, $"listening on {listener.LocalAddress()}");
+            }
+            catch (NetException ex)
+            {
+                done(ex.Errno, null, ex.Message);
+            }
+            return null;
+        }
+        return _maker.Make(recipe!, waitForConnect: true, made =>
+        {
+            if (made.Socket is null)
+                done(made.Error, null, $"{path}: {made.Error}");
+            else
+                done(0, made.Socket, path);
+        });
+    }
+}

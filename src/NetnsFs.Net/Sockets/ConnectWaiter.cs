@@ -1,0 +1,72 @@
+using Mono.Unix.Native;
+using NetnsFs.Net.Readiness;
+
+namespace NetnsFs.Net.Sockets;
+
+/// <summary>connect(2) without waiting: starts the connect and calls <c>done</c> once with its result,
+/// at once if it finished at once, else from the readiness engine when the socket turns writable.
+/// The socket is unregistered again before <c>done</c> runs, so the caller may register it anew.
+/// Dispose cancels (no callback after).</summary>
+public sealed class ConnectWaiter : IReadinessListener, IDisposable
+{
+    private readonly NetSocket _socket;
+    private readonly ReadinessEngine _engine;
+    private readonly Action<Errno> _done;
+    private readonly Lock _lock = new();
+    private ulong _key;
+    private bool _finished;
+
+    private ConnectWaiter(NetSocket socket, ReadinessEngine engine, Action<Errno> done)
+    {
+        _socket = socket;
+        _engine = engine;
+        _done = done;
+    }
+
+    public static ConnectWaiter Start(NetSocket socket, in SockAddr target, ReadinessEngine engine, Action<Errno> done)
+    {
+        var w = new ConnectWaiter(socket, engine, done);
+        var e = socket.Connect(in target);
+        if (e != Errno.EINPROGRESS)
+        {
+            w._finished = true;
+            done(e);
+            return w;
+        }
+        lock (w._lock)
+        {
+            w._key = engine.Register(socket.Fd, w);
+            if (socket.PollNow(IoEvents.Writable) != IoEvents.None)
+                w.Complete();
+        }
+        return w;
+    }
+
+    public void OnReadiness(IoEvents events)
+    {
+        if ((events & IoEvents.Writable) == 0)
+            return;
+        lock (_lock)
+            Complete();
+    }
+
+    private void Complete()
+    {
+        if (_finished)
+            return;
+        _finished = true;
+        _engine.Unregister(_socket.Fd, _key);
+        _done(_socket.TakeError());
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_finished)
+                return;
+            _finished = true;
+            _engine.Unregister(_socket.Fd, _key);
+        }
+    }
+}
