@@ -87,12 +87,19 @@ public sealed partial class NetnsFileSystem
 
     private void OpenSocket(FuseRequest req, SocketFileNode node, int flags, SocketFileNode? created)
     {
+        var caller = new Handoff.Caller((int)req.Pid, req.Uid, req.Gid);
+        var denied = CheckPrivileges(node.Recipe, caller, node.Name);
+        if (denied != 0)
+        {
+            req.ReplyError(denied);
+            return;
+        }
         if (node.Recipe is ListenRecipe l)
         {
             Listener listener;
             try
             {
-                listener = _listeners.GetOrCreate(l.Key, () => Listen(l), s => ListenerKeyOf(l, s));
+                listener = _listeners.GetOrCreate(l.Key, () => Listen(l, req.Uid), s => ListenerKeyOf(l, s));
             }
             catch (NetException ex)
             {
@@ -117,7 +124,7 @@ public sealed partial class NetnsFileSystem
                 r.ReplyError(Errno.EINTR);
             });
         }
-        making = _maker.Make(node.Recipe, waitForConnect: !nonBlocking, made =>
+        making = _maker.Make(node.Recipe, req.Uid, waitForConnect: !nonBlocking, made =>
         {
             if (made.Socket is null)
             {
@@ -139,19 +146,19 @@ public sealed partial class NetnsFileSystem
 
     /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6
     /// socket; where the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
-    private NetSocket Listen(ListenRecipe recipe)
+    private NetSocket Listen(ListenRecipe recipe, uint ownerUid)
     {
         var bind = recipe.Bind;
         var kind = recipe.Kind;
         NetSocket socket;
         try
         {
-            socket = NetSocket.Create(Namespace, kind);
+            socket = NetSocket.Create(Namespace, kind, ownerUid);
         }
         catch (NetException e) when (recipe.DualStack && e.Errno == Errno.EAFNOSUPPORT)
         {
             bind = SockAddr.FromIp(System.Net.IPAddress.Any, recipe.Bind.Port);
-            socket = NetSocket.Create(Namespace, kind with { Family = SocketKind.AF_INET });
+            socket = NetSocket.Create(Namespace, kind with { Family = SocketKind.AF_INET }, ownerUid);
         }
         if (socket.Kind.Family != SocketKind.AF_UNIX)
             socket.SetOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, 1);

@@ -53,11 +53,17 @@ public sealed partial class NetnsFileSystem
             done(e, null, $"{path}: {e}");
             return null;
         }
+        var denied = CheckPrivileges(recipe!, caller, path);
+        if (denied != 0)
+        {
+            done(denied, null, $"{path}: {denied}");
+            return null;
+        }
         if (recipe is ListenRecipe l)
         {
             try
             {
-                var listener = Listen(l);
+                var listener = Listen(l, caller.Uid);
                 done(0, listener, $"listening on {listener.LocalAddress()}");
             }
             catch (NetException ex)
@@ -66,7 +72,7 @@ public sealed partial class NetnsFileSystem
             }
             return null;
         }
-        return _maker.Make(recipe!, waitForConnect: true, made =>
+        return _maker.Make(recipe!, caller.Uid, waitForConnect: true, made =>
         {
             if (made.Socket is null)
                 done(made.Error, null, $"{path}: {made.Error}");

@@ -20,21 +20,21 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
     /// false and <paramref name="Connecting"/> says so), or an errno.</summary>
     public readonly record struct Made(Errno Error, NetSocket? Socket, bool Connecting);
 
-    /// <summary>Starts making; <paramref name="done"/> gets the result. When <paramref name="waitForConnect"/>
+    /// <summary>Starts making a socket owned by <paramref name="ownerUid"/>; <paramref name="done"/> gets the result. When <paramref name="waitForConnect"/>
     /// is false, a connect that is under way is returned at once (O_NONBLOCK opens).</summary>
-    public IDisposable Make(SocketRecipe recipe, bool waitForConnect, Action<Made> done)
+    public IDisposable Make(SocketRecipe recipe, uint ownerUid, bool waitForConnect, Action<Made> done)
     {
         var op = new Operation(done);
         switch (recipe)
         {
             case TripleRecipe t:
-                op.Complete(Create(t.Kind));
+                op.Complete(Create(t.Kind, ownerUid));
                 break;
             case DialRecipe d when d.Host is null:
-                Connect(op, d.Kind, d.Target, waitForConnect);
+                Connect(op, d.Kind, d.Target, ownerUid, waitForConnect);
                 break;
             case DialRecipe d when HostName.TryResolve(d.Host!, out var literal) == 0:
-                ConnectTo(op, d, literal, waitForConnect);
+                ConnectTo(op, d, literal, ownerUid, waitForConnect);
                 break;
             case DialRecipe d:
                 op.Attach(DnsLookup.Start(ns, engine, resolver(), d.Host!, (e, address) =>
@@ -45,7 +45,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                         op.Complete(new Made(e, null, false));
                     }
                     else
-                        ConnectTo(op, d, address!, waitForConnect);
+                        ConnectTo(op, d, address!, ownerUid, waitForConnect);
                 }));
                 break;
             default:
@@ -55,11 +55,11 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         return op;
     }
 
-    private Made Create(SocketKind kind)
+    private Made Create(SocketKind kind, uint ownerUid)
     {
         try
         {
-            return new Made(0, NetSocket.Create(ns, kind), false);
+            return new Made(0, NetSocket.Create(ns, kind, ownerUid), false);
         }
         catch (NetException e)
         {
@@ -68,15 +68,15 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         }
     }
 
-    private void ConnectTo(Operation op, DialRecipe d, IPAddress address, bool wait)
+    private void ConnectTo(Operation op, DialRecipe d, IPAddress address, uint ownerUid, bool wait)
     {
         var target = SockAddr.FromIp(address, d.Port);
-        Connect(op, d.Kind with { Family = target.Family }, target, wait);
+        Connect(op, d.Kind with { Family = target.Family }, target, ownerUid, wait);
     }
 
-    private void Connect(Operation op, SocketKind kind, SockAddr target, bool wait)
+    private void Connect(Operation op, SocketKind kind, SockAddr target, uint ownerUid, bool wait)
     {
-        var made = Create(kind);
+        var made = Create(kind, ownerUid);
         if (made.Socket is not { } socket)
         {
             op.Complete(made);

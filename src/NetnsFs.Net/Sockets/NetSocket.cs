@@ -24,12 +24,22 @@ public sealed unsafe class NetSocket : IDisposable
 
     public bool IsClosed => Volatile.Read(ref _fd) < 0;
 
-    /// <summary>socket(2) inside <paramref name="ns"/>.</summary>
-    public static NetSocket Create(NetNamespace ns, SocketKind kind)
+    /// <summary>socket(2) inside <paramref name="ns"/>, owned by <paramref name="ownerUid"/> (the
+    /// caller it is made for: the owner `ss -e` shows and iptables' owner match sees). The kernel
+    /// takes a socket's owner from the creating thread's fsuid, which setfsuid changes for this
+    /// thread only, and only around this one call.</summary>
+    public static NetSocket Create(NetNamespace ns, SocketKind kind, uint ownerUid = 0)
     {
         int fd;
         using (ns.Enter())
+        {
+            uint previous = ownerUid != 0 ? (uint)setfsuid(ownerUid) : 0;
             fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, kind.Protocol);
+            int errno = Marshal.GetLastPInvokeError();
+            if (ownerUid != 0)
+                setfsuid(previous);
+            Marshal.SetLastPInvokeError(errno);
+        }
         if (fd < 0)
             throw NetException.FromLastError($"socket({kind.Family}, {kind.Type}, {kind.Protocol})");
         return new NetSocket(fd, kind);

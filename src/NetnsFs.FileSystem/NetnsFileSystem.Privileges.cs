@@ -1,0 +1,49 @@
+using System.Globalization;
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Access;
+using NetnsFs.FileSystem.Handoff;
+using NetnsFs.FileSystem.Paths;
+
+namespace NetnsFs.FileSystem;
+
+/// <summary>The privileges a socket needs, checked against the caller in the target namespace's
+/// terms: raw and packet sockets need CAP_NET_RAW (EPERM without, as socket(2) answers), a listen
+/// port below that namespace's net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE
+/// (EACCES, as bind(2) answers). Every denial is logged with the caller.</summary>
+public sealed partial class NetnsFileSystem
+{
+    public Errno CheckPrivileges(SocketRecipe recipe, Caller caller, string path)
+    {
+        if (caller.Uid == 0 && caller.Pid <= 0)
+            return 0;
+        if (recipe.Kind.NeedsNetRaw && !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetRaw))
+            return Deny(caller, path, Errno.EPERM, "CAP_NET_RAW");
+        if (recipe is ListenRecipe l && l.Bind.Port > 0 && l.Bind.Port < UnprivilegedPortStart() &&
+            !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetBindService))
+            return Deny(caller, path, Errno.EACCES, "CAP_NET_BIND_SERVICE");
+        return 0;
+    }
+
+    private Errno Deny(Caller caller, string path, Errno errno, string capability)
+    {
+        _log.Warning("{Path} refused to pid {Pid} uid {Uid} gid {Gid}: needs {Capability}: {Errno}", path, caller.Pid, caller.Uid, caller.Gid, capability, errno);
+        return errno;
+    }
+
+    /// <summary>net.ipv4.ip_unprivileged_port_start of the mount's namespace (sysctls under
+    /// /proc/sys/net show the reading thread's namespace).</summary>
+    private int UnprivilegedPortStart()
+    {
+        using (Namespace.Enter())
+        {
+            try
+            {
+                return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim(), CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or FormatException)
+            {
+                return 1024;
+            }
+        }
+    }
+}
