@@ -30,7 +30,8 @@ public static class Launcher
             Native.SetInheritable(ready.Write, true);
             Native.SetInheritable(go.Read, true);
             ulong mounterNs = direct && MountNamespaces.DaemonNeedsOwn() ? MountNamespaces.InodeOf("self") : 0;
-            child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read, mounterNs);
+            using (Native.StdioToDevNull())
+                child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read, mounterNs);
         }
         finally
         {

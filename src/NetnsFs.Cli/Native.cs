@@ -104,6 +104,34 @@ internal static unsafe partial class Native
         }
     }
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int dup(int fd);
+
+    /// <summary>Points our stdin, stdout and stderr at /dev/null until disposed: a child started
+    /// meanwhile inherits /dev/null, not our caller's terminal or pipes (which it would otherwise
+    /// hold open for its whole life, since the runtime keeps copies of them).</summary>
+    public static IDisposable StdioToDevNull()
+    {
+        int saved0 = dup(0), saved1 = dup(1), saved2 = dup(2);
+        foreach (var fd in new[] { saved0, saved1, saved2 })
+            SetInheritable(fd, false);
+        DetachStdio();
+        return new RestoreStdio(saved0, saved1, saved2);
+    }
+
+    private sealed class RestoreStdio(int s0, int s1, int s2) : IDisposable
+    {
+        public void Dispose()
+        {
+            dup2(s0, 0);
+            dup2(s1, 1);
+            dup2(s2, 2);
+            close(s0);
+            close(s1);
+            close(s2);
+        }
+    }
+
     /// <summary>Points stdin, stdout and stderr at /dev/null: a daemon must not hold its
     /// starter's terminal or pipes open.</summary>
     public static void DetachStdio()

@@ -57,7 +57,7 @@ public static partial class CallerPrivileges
     {
         try
         {
-            return File.ResolveLinkTarget($"/proc/{pid}/ns/user", false)?.ToString() ?? "";
+            return new FileInfo($"/proc/{pid}/ns/user").LinkTarget ?? "";
         }
         catch (IOException)
         {

@@ -10,20 +10,27 @@ public static class HostName
     /// <summary>Longest DNS name (RFC 1035).</summary>
     public const int MaxLength = 253;
 
-    /// <summary>Whether <paramref name="text"/> has the shape of a host: a literal, or a DNS-style name.
-    /// Anything else (spaces, control characters, "..") is no host: ENOENT at lookup.</summary>
+    /// <summary>Whether <paramref name="text"/> has the shape of a host: an IPv6 literal (no brackets,
+    /// no port), or a DNS name of labels of 1-63 letters, digits, '-' and '_', not starting or
+    /// ending with '-'. Anything else (spaces, control characters, "..", "[::1]:9") is no host:
+    /// ENOENT at lookup, never a silently different target.</summary>
     public static bool IsWellFormed(string text)
     {
-        if (text.Length == 0 || text.Length > MaxLength || text is "." or "..")
+        if (text.Length == 0 || text.Length > MaxLength)
             return false;
         if (text.Contains(':'))
-            return IPAddress.TryParse(text, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        foreach (char c in text)
+            return text.IndexOfAny(['[', ']', '/']) < 0 && IPAddress.TryParse(text, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        foreach (var label in text.Split('.'))
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-')
                 return false;
+            foreach (char c in label)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                    return false;
+            }
         }
-        return !text.Contains("..", StringComparison.Ordinal);
+        return true;
     }
 
     /// <summary>The address of a literal or "localhost"; EHOSTUNREACH for a name, which must be
@@ -44,20 +51,21 @@ public static class HostName
         return Errno.EHOSTUNREACH;
     }
 
-    /// <summary>IPAddress.TryParse also takes "1" or "0x7f.1"; only the dotted-quad and IPv6 forms count.</summary>
+    /// <summary>IPAddress.TryParse also takes "1", "0x7f.1", "010" (octal) and "[::1]:9" (dropping
+    /// the port); only plain dotted-decimal (no leading zeros) and bare IPv6 forms count.</summary>
     private static bool IsLiteral(string text, IPAddress parsed)
     {
         if (parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
-            return text.Contains(':');
-        int dots = 0;
-        foreach (char c in text)
+            return text.Contains(':') && text.IndexOfAny(['[', ']']) < 0;
+        var octets = text.Split('.');
+        if (octets.Length != 4)
+            return false;
+        foreach (var o in octets)
         {
-            if (c == '.')
-                dots++;
-            else if (!char.IsAsciiDigit(c))
+            if (o.Length is 0 or > 3 || (o.Length > 1 && o[0] == '0') || !o.All(char.IsAsciiDigit))
                 return false;
         }
-        return dots == 3;
+        return true;
     }
 
     /// <summary>A port component: decimal 1..65535, no sign, no leading zeros beyond "0".</summary>

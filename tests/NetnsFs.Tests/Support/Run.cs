@@ -47,6 +47,15 @@ public static class Run
             p.WaitForExit(5000);
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout ?? TimeSpan.FromSeconds(60)}");
         }
+        // WaitForExit(timeout) may return before the last output was read: wait for EOF, bounded.
+        try
+        {
+            p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token).Wait();
+        }
+        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+        {
+            // something the process started still holds its output open: take what came
+        }
         lock (stdout)
         lock (stderr)
             return new RunResult(p.ExitCode, stdout.ToString(), stderr.ToString(), sw.Elapsed);

@@ -8,7 +8,8 @@ public sealed class TempDir : IDisposable
     public TempDir(string prefix = "t")
     {
         Directory.CreateDirectory(Root);
-        Path = System.IO.Path.Combine(Root, $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        string name = $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Path = System.IO.Path.Combine(Root, name[..Math.Min(name.Length, 40)]);
         Directory.CreateDirectory(Path);
     }
 
