@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NetnsFs.Tests.Support;
+using NUnit.Framework;
+
+namespace NetnsFs.Tests.Core;
+
+/// <summary>Runs a program to its end with a hard timeout and all of its output. (Unlike
+/// Support.Run.Process, it waits for the output pipes to close after the exit, so no output is lost
+/// to the race of the asynchronous readers.)</summary>
+internal static class Proc
+{
+    public static RunResult Run(string file, IEnumerable<string> args, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.WaitForExit(5000);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}");
+        }
+        var elapsed = sw.Elapsed;
+        // The pipes close when the last holder goes; a daemon that kept them would be a bug of its own.
+        if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10)))
+            throw new TimeoutException($"{file}: output still open 10 s after exit (a child kept it)");
+        return new RunResult(p.ExitCode, stdout.Result, stderr.Result, elapsed);
+    }
+
+    public static RunResult Bash(string script, TimeSpan timeout) => Run("/bin/bash", ["-c", script], timeout);
+
+    public static RunResult Checked(RunResult r) => Support.Run.Checked(r);
+}
+
+/// <summary>Python programs the core tests run: servers inside a test's own namespace (each binds
+/// port 0 and prints the port it got as its first line) and clients that print JSON.</summary>
+internal static class Py
+{
+    /// <summary>Runs `python3 -c SCRIPT ARGS...` with a hard timeout.</summary>
+    public static RunResult Run(string script, TimeSpan timeout, params string[] args) =>
+        Proc.Run("python3", ["-c", script, .. args], timeout);
+
+    /// <summary>Runs a client that prints one JSON document on its last stdout line; fails the test
+    /// with its output if it exits non-zero or prints none.</summary>
+    public static JsonElement Json(string script, TimeSpan timeout, params string[] args)
+    {
+        var r = Run(script, timeout, args);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        Assert.That(last, Is.Not.Null, r.ToString());
+        using var doc = JsonDocument.Parse(last!);
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>Starts SCRIPT inside <paramref name="ns"/> and returns the port it printed.</summary>
+    public static int StartServer(NamespaceHolder ns, string script, params string[] args)
+    {
+        var p = ns.Start(["python3", "-u", "-c", script, .. args]);
+        var line = p.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(15)) || line.Result is null)
+        {
+            string err = p.HasExited ? p.StandardError.ReadToEnd() : "(still running)";
+            throw new InvalidOperationException($"server in namespace printed no port; stderr: {err}");
+        }
+        return int.Parse(line.Result.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>argv: PATH MESSAGE. Writes MESSAGE, reads as many bytes back; prints {"written", "got"}.</summary>
+    public const string EchoClient = """
+        import json, os, sys
+        path, msg = sys.argv[1], sys.argv[2].encode()
+        fd = os.open(path, os.O_RDWR)
+        try:
+            n = os.write(fd, msg)
+            got = b""
+            while len(got) < len(msg):
+                d = os.read(fd, 4096)
+                if not d:
+                    break
+                got += d
+        finally:
+            os.close(fd)
+        print(json.dumps({"written": n, "got": got.decode()}))
+        """;
+
+    /// <summary>TCP echo server, dual-stack (127.0.0.1 and ::1), a thread per connection, a
+    /// backlog big enough for hundreds of simultaneous connects.</summary>
+    public const string TcpEcho = """
+        import socket, threading
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", 0))
+        s.listen(1024)
+        print(s.getsockname()[1], flush=True)
+        def serve(c):
+            with c:
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    c.sendall(d)
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """;
+
+    /// <summary>UDP echo server on 127.0.0.1: each datagram goes back as one datagram.</summary>
+    public const string UdpEcho = """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1], flush=True)
+        while True:
+            d, a = s.recvfrom(65535)
+            s.sendto(d, a)
+        """;
+
+    /// <summary>Reads an 8-byte big-endian length, then that many bytes, and answers
+    /// "COUNT SHA256HEX\n".</summary>
+    public const string Sha256Server = """
+        import socket, threading, hashlib, struct
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        print(s.getsockname()[1], flush=True)
+        def serve(c):
+            with c:
+                hdr = b""
+                while len(hdr) < 8:
+                    x = c.recv(8 - len(hdr))
+                    if not x:
+                        return
+                    hdr += x
+                n = struct.unpack(">Q", hdr)[0]
+                h = hashlib.sha256()
+                got = 0
+                buf = bytearray(1 << 20)
+                mv = memoryview(buf)
+                while got < n:
+                    k = c.recv_into(buf, min(len(buf), n - got))
+                    if k == 0:
+                        break
+                    h.update(mv[:k])
+                    got += k
+                c.sendall(f"{got} {h.hexdigest()}\n".encode())
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """;
+}
+
+/// <summary>Small facts about the machine the core tests check.</summary>
+internal static class Host
+{
+    /// <summary>Daemon processes (`netnsfs --daemon ... DIR`) serving <paramref name="dir"/>.</summary>
+    public static List<int> DaemonsFor(string dir)
+    {
+        var found = new List<int>();
+        foreach (var p in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(p), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                continue;
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(p, "cmdline")).Split('\0');
+                if (args.Contains("--daemon") && args.Contains(dir) && Processes.IsAlive(pid))
+                    found.Add(pid);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+
+    public static bool LinkExists(string name) =>
+        Proc.Run("ip", ["link", "show", "dev", name], TimeSpan.FromSeconds(10)).ExitCode == 0;
+
+    /// <summary>Deletes a link of the host namespace if it is there (teardown).</summary>
+    public static void DeleteLink(string name)
+    {
+        if (LinkExists(name))
+            Proc.Run("ip", ["link", "del", "dev", name], TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds or the time is up.</summary>
+    public static bool WaitFor(Func<bool> condition, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > timeout)
+                return false;
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    /// <summary>The status file's open socket count (release of a closed file reaches the daemon
+    /// asynchronously, so callers wait for the value they expect).</summary>
+    public static int Sockets(NetnsfsMount m) => int.Parse(m.Status["sockets"], CultureInfo.InvariantCulture);
+
+    /// <summary>A listener on the host's 127.0.0.1 on a port the kernel chose.</summary>
+    public static TcpListener HostListener()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return l;
+    }
+
+    /// <summary>Opens (and closes) each path once and waits until the daemon holds no socket: the
+    /// daemon's one-time lazy setup (its home namespace fd, assemblies) happens here, so that fd
+    /// counts taken afterwards compare like with like.</summary>
+    public static void WarmUp(NetnsfsMount m, params string[] relativePaths)
+    {
+        foreach (var p in relativePaths)
+        {
+            try
+            {
+                using var f = new FileStream(m[p], FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            }
+            catch (IOException)
+            {
+                // a refused dial warms the same paths
+            }
+        }
+        Assert.That(WaitFor(() => Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True, "warm-up sockets released");
+    }
+
+    public static int PortOf(TcpListener l) => ((IPEndPoint)l.LocalEndpoint).Port;
+
+    /// <summary>A short unique suffix for interface names (IFNAMSIZ leaves 15 characters).</summary>
+    public static string ShortId() => Guid.NewGuid().ToString("N")[..6];
+}
