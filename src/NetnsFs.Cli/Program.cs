@@ -12,6 +12,9 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        // mount(8) may run helpers with an empty environment; we run unshare, nsenter, fusermount3.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PATH")))
+            Environment.SetEnvironmentVariable("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         try
         {
             if (args.Length > 0 && args[0] is "-h" or "--help")
@@ -39,6 +42,11 @@ public static class Program
             return 2;
         }
         catch (Exception e) when (e is NetException or FuseMountException)
+        {
+            Console.Error.WriteLine("netnsfs: " + e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {
             Console.Error.WriteLine("netnsfs: " + e.Message);
             return 1;

@@ -14,13 +14,19 @@ public static partial class CallerPrivileges
     public const int CapNetAdmin = 12;
     public const int CapNetRaw = 13;
 
+    private const uint PidfdThread = 0x80; // O_EXCL
+
     private static readonly string OwnUserNs = UserNsOf("self");
 
     public static bool Has(int pid, uint uid, int capability)
     {
         if (pid <= 0)
             return uid == 0;
-        int pidfd = pidfd_open(pid, 0);
+        // The kernel reports the calling thread, which may not lead its thread group: PIDFD_THREAD
+        // (Linux 6.9) pins a thread; older kernels take only leaders.
+        int pidfd = pidfd_open(pid, PidfdThread);
+        if (pidfd < 0)
+            pidfd = pidfd_open(pid, 0);
         if (pidfd < 0)
             return false;
         try

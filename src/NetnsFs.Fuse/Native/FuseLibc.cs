@@ -41,6 +41,22 @@ internal static unsafe partial class FuseLibc
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint nfds, int timeout);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short REvents;
+    }
+
+    public const int EFD_NONBLOCK = 0x800;
+
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETFD = 2;

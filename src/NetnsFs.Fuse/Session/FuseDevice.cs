@@ -9,16 +9,37 @@ namespace NetnsFs.Fuse.Session;
 public sealed unsafe class FuseDevice : IDisposable
 {
     private int _fd;
+    private readonly int _wake = eventfd(0, O_CLOEXEC | EFD_NONBLOCK);
 
     public FuseDevice(int fd) => _fd = fd;
 
     public int Fd => _fd;
 
-    /// <summary>Reads one request; returns its length, or a negative errno.</summary>
+    /// <summary>Waits for a request (or <see cref="Wake"/>) and reads it; returns its length, or a
+    /// negative errno (ESHUTDOWN once woken). A reader blocked in read(2) itself could not be woken:
+    /// closing the fd does not end a read in progress, and the connection would live on.</summary>
     public int Read(NativeBuffer buffer)
     {
+        PollFd* fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = _fd, Events = 1 };
+        fds[1] = new PollFd { Fd = _wake, Events = 1 };
+        if (poll(fds, 2, -1) < 0)
+            return -Marshal.GetLastPInvokeError();
+        if (fds[1].REvents != 0)
+            return -(int)Errno.ESHUTDOWN;
+        if ((fds[0].REvents & 1) == 0)
+        {
+            // POLLERR/POLLHUP without data: the connection is gone (read says ENODEV)
+        }
         nint n = read(_fd, buffer.Pointer, buffer.Length);
         return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>Makes every reader return ESHUTDOWN (and every later read).</summary>
+    public void Wake()
+    {
+        ulong one = 1;
+        write(_wake, (byte*)&one, 8);
     }
 
     /// <summary>Sends one message; returns 0 or the errno (ENOENT: the request was interrupted and is
@@ -50,4 +71,7 @@ public sealed unsafe class FuseDevice : IDisposable
         if (fd >= 0)
             close(fd);
     }
+
+    /// <summary>Releases the wake-up eventfd, once no reader uses it any more.</summary>
+    public void DisposeWake() => close(_wake);
 }

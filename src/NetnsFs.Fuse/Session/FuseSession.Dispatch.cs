@@ -220,7 +220,14 @@ public sealed partial class FuseSession
         if (body.Length < 16)
             return false;
         var init = RequestDecoder.ReadPrefix<FuseInitIn>(body);
-        if (init.Major != FuseConstants.KernelMajor)
+        if (init.Major > FuseConstants.KernelMajor)
+        {
+            // linux/fuse.h: answer with the major we speak; the kernel then sends a new INIT.
+            _log.Debug("kernel offers FUSE {Major}.{Minor}; answering 7.{Ours}", init.Major, init.Minor, FuseConstants.KernelMinor);
+            req.Reply(new FuseInitOut { Major = FuseConstants.KernelMajor, Minor = FuseConstants.KernelMinor });
+            return true;
+        }
+        if (init.Major < FuseConstants.KernelMajor)
         {
             _log.Error("kernel speaks FUSE {Major}.{Minor}; we need 7.x", init.Major, init.Minor);
             req.ReplyError(Errno.EPROTO);

@@ -54,11 +54,12 @@ public sealed partial class FuseSession : IDisposable
         }
     }
 
-    /// <summary>Ends the loop without unmounting (the mount, if still there, then answers ENOTCONN).</summary>
+    /// <summary>Ends the loop without unmounting: the readers are woken and stop, the device is
+    /// closed, and the mount, if still there, answers ENOTCONN from then on.</summary>
     public void Stop()
     {
         _stopping = true;
-        _device.Dispose();
+        _device.Wake();
     }
 
     private void ReaderLoop()
@@ -75,8 +76,8 @@ public sealed partial class FuseSession : IDisposable
                     var errno = (Errno)(-n);
                     if (errno is Errno.EINTR or Errno.ENOENT or Errno.EAGAIN)
                         continue; // ENOENT: the request was interrupted before we read it
-                    if (errno is Errno.ENODEV || _stopping)
-                        break; // the mount is gone: the normal end
+                    if (errno is Errno.ENODEV or Errno.ESHUTDOWN || _stopping)
+                        break; // the mount is gone (the normal end), or Stop
                     _log.Error("read /dev/fuse failed: {Errno}", errno);
                     break;
                 }
@@ -99,6 +100,7 @@ public sealed partial class FuseSession : IDisposable
     private void EndSession()
     {
         _stopping = true;
+        _device.Dispose(); // the last reader is out: closing now aborts the connection
         foreach (var pending in _deferred.Values)
             pending.Interrupt();
         try
@@ -177,7 +179,10 @@ public sealed partial class FuseSession : IDisposable
     public void Dispose()
     {
         Stop();
+        bool joined = true;
         foreach (var t in _readers)
-            t.Join(TimeSpan.FromSeconds(2));
+            joined &= t.Join(TimeSpan.FromSeconds(2));
+        if (joined)
+            _device.DisposeWake();
     }
 }

@@ -100,7 +100,7 @@ public sealed class DispatchTests
     /// reply with the major version it supports, ignore the rest of the INIT message and expect a
     /// new INIT message from the kernel with a matching major version."</summary>
     [Test]
-    [Category("SrcBug")] // FuseSession.HandleInit answers EPROTO to any major but 7
+
     public void Init_from_a_newer_major_is_answered_with_major_7_and_a_second_init_follows()
     {
         var first = _kernel.Init(major: 8, minor: 0, unique: 1);

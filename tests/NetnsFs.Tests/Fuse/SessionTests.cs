@@ -118,7 +118,7 @@ public sealed class SessionTests
     /// there, then answers ENOTCONN)". A request made after Stop must fail at once, not be read by a
     /// reader that then cannot answer it.</summary>
     [Test]
-    [Category("SrcBug")] // Stop closes the fd, but readers blocked in read(2) keep the connection alive
+
     public void Stop_while_mounted_disconnects_the_mount()
     {
         using var m = new TestMount();

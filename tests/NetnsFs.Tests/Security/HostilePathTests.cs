@@ -39,8 +39,8 @@ public sealed class HostilePathTests
         foreach (var h in new[] { "a b", "::zz", "1:2:3:4:5:6:7:8:9", "[::1]", "host$", "ho/st", "\t", "a..b", "-", "exa mple.com", "\u00e9t\u00e9", "\U0001F600" })
             if (!h.Contains('/'))
                 yield return (B($"tcp/{h}/80"), [ENOENT], "bad host " + h);
-        yield return (B("tcp/1.2.3/80"), [ENOENT, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH], "1.2.3 is a name, and no such name exists here");
-        yield return (B("tcp/256.1.1.1/80"), [ENOENT, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH], "256.1.1.1 is no address");
+        yield return (B("tcp/1.2.3/80"), [ENOENT], "1.2.3 is a name, and no such name exists here");
+        yield return (B("tcp/256.1.1.1/80"), [ENOENT], "256.1.1.1 is no address, so a name, and none");
         yield return (B("tcp/" + new string('a', 254) + "/80"), [ENOENT], "host longer than DNS allows");
         yield return (B("tcp/" + new string('a', 256) + "/80"), [ENAMETOOLONG], "component over NAME_MAX");
         yield return (B(new string('x', 256)), [ENAMETOOLONG], "root name over NAME_MAX");
@@ -50,7 +50,7 @@ public sealed class HostilePathTests
         foreach (var p in new[] { "../etc/passwd", "tcp/../../etc/passwd", "tcp/127.0.0.1/../../../etc/passwd", "./status/x", "status/..", "ns/x", "tcp/127.0.0.1/80/x", "conn/999999/local", "conn/0/local", "conn/-1", "conn/01", "conn/abc", "net/nosuch", "net/../status/x", "unix/listen/name", "tcp/listen/1.2.3.4.5/80" })
             yield return (B(p), [ENOENT, ENOTDIR, EINVAL], "odd path " + p);
         foreach (var h in new[] { "127.0.0.010", "0x7f.0.0.1", "127.1", "2130706433", "[::1]:9", "127.0.0.1:9" })
-            yield return (B($"tcp/{h}/80"), [ENOENT, ECONNREFUSED, ENETUNREACH], "never a silently different target: " + h);
+            yield return (B($"tcp/{h}/80"), [ENOENT], "never a silently different target: " + h);
         // unix names
         yield return (B("unix/name"), [ENOENT], "unix path names are not offered");
         yield return (B("unix/@"), [ENOENT], "empty abstract name");
@@ -80,7 +80,8 @@ public sealed class HostilePathTests
     {
         var corpus = Corpus().ToList();
         Assert.That(corpus, Has.Count.GreaterThanOrEqualTo(100));
-        using var m = new NetnsfsMount("create");
+        // No hosts file, no nameserver: a name that is not a literal resolves to nothing (ENOENT).
+        using var m = new NetnsfsMount("create,hosts=/dev/null,resolv=/dev/null");
         // A first pass warms the daemon up (the runtime opens its assemblies on first use, JIT
         // compiles); the second pass is the one that must be fast and leave the fd count alone.
         var first = OpenAll(m, corpus);
