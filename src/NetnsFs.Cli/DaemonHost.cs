@@ -20,16 +20,16 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var options = cmd.Options;
         var layout = Layout(options);
         using var engine = new ReadinessEngine(log);
-        string? netnsName = options.NetnsPath is { } p && p.StartsWith("/run/netns/", StringComparison.Ordinal) ? p["/run/netns/".Length..] : null;
         string runDir = RunDirectory();
-        var fs = new NetnsFileSystem(ns, layout, engine, log, Status,
-            () => Net.Names.ResolverConfig.For(netnsName, options.HostsFile, options.ResolvConf),
-            Path.Combine(runDir, NetnsFs.Client.HandoffWire.LinkName));
-        using var handoff = new FileSystem.Handoff.HandoffServer(runDir, fs, layout,
-            new FileSystem.Access.AccessPolicy(layout, options.AllowOther), engine, log);
+        CreateRunDirectory(runDir, layout);
+        var settings = new FileSystemSettings(layout, engine, log,
+            (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
+            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther), MountInfo);
+        if (options.Multi)
+            ns.Dispose(); // a multi mount has no namespace of its own
+        var fs = new NetnsFileSystem(settings, options.Multi ? null : ns);
         var sessionOptions = new FuseSessionOptions { LogRequests = options.Debug };
         using var session = new FuseSession(new FuseDevice(fuseFd), fs, sessionOptions, log);
-        _fs = fs;
         _session = session;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -48,31 +48,72 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             onReady?.Invoke(e.InnerException?.Message ?? e.Message);
             return 1;
         }
-        log.Information("netnsfs {Version} serving {MountPoint}: network namespace {Inode} ({Origin}), pid {Pid}",
-            Program.Version, cmd.MountPoint, ns.Inode, ns.Origin, Environment.ProcessId);
+        if (options.Multi)
+            log.Information("netnsfs {Version} serving {MountPoint}: namespaces by mkdir, pid {Pid}", Program.Version, cmd.MountPoint, Environment.ProcessId);
+        else
+            log.Information("netnsfs {Version} serving {MountPoint}: network namespace {Inode} ({Origin}), pid {Pid}",
+                Program.Version, cmd.MountPoint, ns.Inode, ns.Origin, Environment.ProcessId);
         onReady?.Invoke("OK");
         session.Ended.Wait();
         log.Information("{MountPoint} unmounted; netnsfs exits", cmd.MountPoint);
         ns.Dispose();
+        RemoveRunDirectory(runDir);
         return 0;
     }
 
-    private NetnsFileSystem? _fs;
+    private static string? NetnsName(MountOptions o) =>
+        o.NetnsPath is { } p && p.StartsWith("/run/netns/", StringComparison.Ordinal) ? p["/run/netns/".Length..] : null;
+
+    private static void CreateRunDirectory(string dir, MountLayout layout)
+    {
+        RemoveStaleRunDirectories(Path.GetDirectoryName(dir)!);
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)(layout.RootPermissions & 0x1FF));
+        if (Mono.Unix.Native.Syscall.geteuid() == 0)
+            Native.chown(dir, layout.Uid, layout.Gid);
+    }
+
+    /// <summary>Run directories of daemons that died without cleaning up (SIGKILL) go at the next start.</summary>
+    private static void RemoveStaleRunDirectories(string parent)
+    {
+        if (!Directory.Exists(parent))
+            return;
+        foreach (var d in Directory.GetDirectories(parent))
+        {
+            if (int.TryParse(Path.GetFileName(d), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) &&
+                !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(d, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private void RemoveRunDirectory(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException e)
+        {
+            log.Warning("cannot remove {Dir}: {Message}", dir, e.Message);
+        }
+    }
+
     private FuseSession? _session;
 
-    private string Status()
-    {
-        var fs = _fs;
-        return string.Join('\n',
-            $"netns_inode={ns.Inode}",
-            $"origin={ns.Origin}",
-            $"pid={Environment.ProcessId}",
-            $"mountpoint={cmd.MountPoint}",
-            $"options={cmd.Options.Raw}",
-            $"sockets={fs?.OpenSocketCount ?? 0}",
-            $"listeners={fs?.ListenerCount ?? 0}",
-            "");
-    }
+    /// <summary>The status lines about the mount as a whole (the filesystem adds the namespace's).</summary>
+    private string MountInfo() => string.Join('\n',
+        $"pid={Environment.ProcessId}",
+        $"mountpoint={cmd.MountPoint}",
+        $"options={cmd.Options.Raw}",
+        $"daemon_mount_ns={(mounterMountNs != 0 ? "private" : "shared")}");
 
     private void OnSignal(PosixSignalContext context)
     {

@@ -7,6 +7,9 @@ namespace NetnsFs.Cli;
 public sealed record MountOptions
 {
     public bool Create { get; init; }
+
+    /// <summary>-o multi: namespaces are directories (mkdir creates one).</summary>
+    public bool Multi { get; init; }
     public string? NetnsPath { get; init; }
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
@@ -50,6 +53,8 @@ public sealed record MountOptions
         }
         if (o.Create && o.NetnsPath is not null)
             throw new UsageException("options 'create' and 'netns=' exclude each other");
+        if (o.Multi && (o.Create || o.NetnsPath is not null))
+            throw new UsageException("option 'multi' makes namespaces by mkdir: it takes no 'create' or 'netns='");
         return o with { Raw = string.Join(',', raw) };
     }
 
@@ -58,6 +63,7 @@ public sealed record MountOptions
         switch (key)
         {
             case "create": return o with { Create = Flag(key, value) };
+            case "multi": return o with { Multi = Flag(key, value) };
             case "netns": return o with { NetnsPath = Required(key, value) };
             case "log": return o with { LogFile = Required(key, value) };
             case "debug": return o with { Debug = Flag(key, value) };

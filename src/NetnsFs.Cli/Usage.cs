@@ -15,6 +15,8 @@ internal static class Usage
           create               make a new network namespace (lo up) that lives as long as the mount
           netns=PATH           the namespace at PATH (/run/netns/NAME, /proc/PID/ns/net)
                                (default: the mounter's current network namespace)
+          multi                many namespaces, one per directory: mkdir DIR/NAME creates one,
+                               rmdir releases it, ln -s /run/netns/X DIR/NAME attaches one
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)

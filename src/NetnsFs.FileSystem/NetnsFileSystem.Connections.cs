@@ -48,9 +48,9 @@ public sealed partial class NetnsFileSystem
         return s.Shutdown(how);
     }
 
-    public string ReadProcNet(string file)
+    public string ReadProcNet(NamespaceView view, string file)
     {
-        using (Namespace.Enter())
+        using (view.Namespace.Enter())
         {
             try
             {

@@ -87,8 +87,14 @@ public sealed partial class NetnsFileSystem
 
     private void OpenSocket(FuseRequest req, SocketFileNode node, int flags, SocketFileNode? created)
     {
+        var view = node.View!;
+        if (view.Removed)
+        {
+            req.ReplyError(Errno.ENOENT); // its namespace was removed (rmdir) meanwhile
+            return;
+        }
         var caller = new Handoff.Caller((int)req.Pid, req.Uid, req.Gid);
-        var denied = CheckPrivileges(node.Recipe, caller, node.Name);
+        var denied = CheckPrivileges(view, node.Recipe, caller, node.Name);
         if (denied != 0)
         {
             req.ReplyError(denied);
@@ -99,7 +105,7 @@ public sealed partial class NetnsFileSystem
             Listener listener;
             try
             {
-                listener = _listeners.GetOrCreate(l.Key, () => Listen(l, req.Uid), s => ListenerKeyOf(l, s));
+                listener = view.Listeners.GetOrCreate(l.Key, () => Listen(view, l, req.Uid), s => ListenerKeyOf(l, s));
             }
             catch (NetException ex)
             {
@@ -107,7 +113,7 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(ex.Errno);
                 return;
             }
-            listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
+            listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
             return;
         }
         // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
@@ -124,7 +130,7 @@ public sealed partial class NetnsFileSystem
                 r.ReplyError(Errno.EINTR);
             });
         }
-        making = _maker.Make(node.Recipe, req.Uid, waitForConnect: !nonBlocking, made =>
+        making = view.Maker.Make(node.Recipe, req.Uid, waitForConnect: !nonBlocking, made =>
         {
             if (made.Socket is null)
             {
@@ -132,7 +138,7 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(made.Error);
                 return;
             }
-            var file = NewSocketFile(req, made.Socket, description);
+            var file = NewSocketFile(req, view, made.Socket, description);
             if (made.Connecting)
                 file.BeginConnect();
             ReplyOpened(req, file, created);
@@ -141,24 +147,24 @@ public sealed partial class NetnsFileSystem
             making.Dispose(); // interrupted before the making could be cancelled
     }
 
-    private SocketFile NewSocketFile(FuseRequest req, NetSocket socket, string description) =>
-        new(socket, Session, _engine, description) { OpenerPid = req.Pid, OpenerUid = req.Uid };
+    private SocketFile NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description) =>
+        new(socket, Session, _engine, description) { OpenerPid = req.Pid, OpenerUid = req.Uid, View = view };
 
     /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6
     /// socket; where the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
-    private NetSocket Listen(ListenRecipe recipe, uint ownerUid)
+    private NetSocket Listen(NamespaceView view, ListenRecipe recipe, uint ownerUid)
     {
         var bind = recipe.Bind;
         var kind = recipe.Kind;
         NetSocket socket;
         try
         {
-            socket = NetSocket.Create(Namespace, kind, ownerUid);
+            socket = NetSocket.Create(view.Namespace, kind, ownerUid);
         }
         catch (NetException e) when (recipe.DualStack && e.Errno == Errno.EAFNOSUPPORT)
         {
             bind = SockAddr.FromIp(System.Net.IPAddress.Any, recipe.Bind.Port);
-            socket = NetSocket.Create(Namespace, kind with { Family = SocketKind.AF_INET }, ownerUid);
+            socket = NetSocket.Create(view.Namespace, kind with { Family = SocketKind.AF_INET }, ownerUid);
         }
         if (socket.Kind.Family != SocketKind.AF_UNIX)
             socket.SetOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, 1);

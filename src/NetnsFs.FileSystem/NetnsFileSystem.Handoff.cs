@@ -13,11 +13,11 @@ public sealed partial class NetnsFileSystem
 {
     /// <summary>Walks <paramref name="path"/> from the root without adding nodes to the kernel's
     /// view; the socket recipe of the file it names, or the errno an open would get.</summary>
-    public Errno ResolveRecipe(string path, out SocketRecipe? recipe)
+    public Errno ResolveRecipe(NamespaceView view, string path, out SocketRecipe? recipe)
     {
         recipe = null;
         var parts = path.Split('/');
-        Node current = _nodes.Root;
+        Node current = view.Root;
         foreach (var part in parts)
         {
             if (current is not DirectoryNode dir)
@@ -44,16 +44,21 @@ public sealed partial class NetnsFileSystem
     /// <summary>Makes the socket <paramref name="path"/> names for a handoff caller. A listen path
     /// gives the caller a listening socket of its own (bound now, blocking, not shared with the
     /// mount's listener of the same port, which then must not exist: EADDRINUSE).</summary>
-    public IDisposable? MakeForHandoff(string path, Caller caller, Action<Errno, NetSocket?, string> done)
+    public IDisposable? MakeForHandoff(NamespaceView view, string path, Caller caller, Action<Errno, NetSocket?, string> done)
     {
-        var e = ResolveRecipe(path, out var recipe);
+        if (view.Removed)
+        {
+            done(Errno.ENOENT, null, "the namespace was removed");
+            return null;
+        }
+        var e = ResolveRecipe(view, path, out var recipe);
         if (e != 0)
         {
             _log.Debug("handoff {Path} for pid {Pid} uid {Uid}: {Errno}", path, caller.Pid, caller.Uid, e);
             done(e, null, $"{path}: {e}");
             return null;
         }
-        var denied = CheckPrivileges(recipe!, caller, path);
+        var denied = CheckPrivileges(view, recipe!, caller, path);
         if (denied != 0)
         {
             done(denied, null, $"{path}: {denied}");
@@ -63,7 +68,7 @@ public sealed partial class NetnsFileSystem
         {
             try
             {
-                var listener = Listen(l, caller.Uid);
+                var listener = Listen(view, l, caller.Uid);
                 done(0, listener, $"listening on {listener.LocalAddress()}");
             }
             catch (NetException ex)
@@ -72,12 +77,29 @@ public sealed partial class NetnsFileSystem
             }
             return null;
         }
-        return _maker.Make(recipe!, caller.Uid, waitForConnect: true, made =>
+        return view.Maker.Make(recipe!, caller.Uid, waitForConnect: true, made =>
         {
             if (made.Socket is null)
                 done(made.Error, null, $"{path}: {made.Error}");
             else
                 done(0, made.Socket, path);
         });
+    }
+
+    /// <summary>Where a namespace's handoff socket is bound.</summary>
+    private string HandoffPath(NamespaceView view) =>
+        Path.Combine(_settings.RunDirectory!, view.Name.Length == 0 ? NetnsFs.Client.HandoffWire.LinkName : view.Name + "." + NetnsFs.Client.HandoffWire.LinkName);
+
+    /// <summary>Binds a namespace's handoff socket when its symlink is first looked up.</summary>
+    private void StartHandoff(NamespaceView view)
+    {
+        try
+        {
+            view.EnsureHandoff(() => new HandoffServer(HandoffPath(view), this, view, _layout, _settings.Policy, _engine, _settings.Log));
+        }
+        catch (Exception e) when (e is NetException or IOException or ObjectDisposedException)
+        {
+            _log.Warning("handoff socket for {View}: {Message}", view.Name, e.Message);
+        }
     }
 }

@@ -12,13 +12,13 @@ namespace NetnsFs.FileSystem;
 /// (EACCES, as bind(2) answers). Every denial is logged with the caller.</summary>
 public sealed partial class NetnsFileSystem
 {
-    public Errno CheckPrivileges(SocketRecipe recipe, Caller caller, string path)
+    public Errno CheckPrivileges(NamespaceView view, SocketRecipe recipe, Caller caller, string path)
     {
         if (caller.Uid == 0 && caller.Pid <= 0)
             return 0;
         if (recipe.Kind.NeedsNetRaw && !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetRaw))
             return Deny(caller, path, Errno.EPERM, "CAP_NET_RAW");
-        if (recipe is ListenRecipe l && l.Bind.Port > 0 && l.Bind.Port < UnprivilegedPortStart() &&
+        if (recipe is ListenRecipe l && l.Bind.Port > 0 && l.Bind.Port < UnprivilegedPortStart(view) &&
             !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetBindService))
             return Deny(caller, path, Errno.EACCES, "CAP_NET_BIND_SERVICE");
         return 0;
@@ -32,9 +32,9 @@ public sealed partial class NetnsFileSystem
 
     /// <summary>net.ipv4.ip_unprivileged_port_start of the mount's namespace (sysctls under
     /// /proc/sys/net show the reading thread's namespace).</summary>
-    private int UnprivilegedPortStart()
+    private static int UnprivilegedPortStart(NamespaceView view)
     {
-        using (Namespace.Enter())
+        using (view.Namespace.Enter())
         {
             try
             {

@@ -13,66 +13,94 @@ using Serilog;
 
 namespace NetnsFs.FileSystem;
 
-/// <summary>A mount that is one network namespace: the FUSE operations on its nodes. Sockets are
-/// made inside <see cref="Namespace"/>; their files are relayed by <see cref="SocketFile"/>.</summary>
+/// <summary>The FUSE operations of a netnsfs mount: one namespace at the root (a single mount), or
+/// one per directory (a multi mount, -o multi). Each namespace is a <see cref="NamespaceView"/>;
+/// sockets are made inside its namespace and relayed by <see cref="SocketFile"/>.</summary>
 public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 {
     private static readonly TimeSpan EntryTimeout = TimeSpan.FromSeconds(1);
 
     private readonly NodeTable _nodes;
     private readonly PathGrammar _grammar;
+    private readonly FileSystemSettings _settings;
     private readonly MountLayout _layout;
     private readonly ReadinessEngine _engine;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
+    private readonly ConcurrentDictionary<string, NamespaceView> _views = new();
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
-    private readonly List<Node> _rootEntries = [];
-    private readonly ListenerRegistry _listeners;
-    private readonly Func<Net.Names.ResolverConfig> _resolver;
-    private readonly SocketMaker _maker;
+    private readonly NamespaceView? _single;
     private FuseSession? _session;
     private long _nextHandle;
 
-    public NetnsFileSystem(NetNamespace ns, MountLayout layout, ReadinessEngine engine, ILogger log, Func<string>? status = null, Func<Net.Names.ResolverConfig>? resolver = null, string? handoffSocket = null)
+    /// <summary>A single mount of <paramref name="ns"/>, or with null a multi mount (namespaces by mkdir).</summary>
+    public NetnsFileSystem(FileSystemSettings settings, NetNamespace? ns)
     {
-        _resolver = resolver ?? (() => Net.Names.ResolverConfig.For(null, null, null));
-        _maker = new SocketMaker(ns, engine, _resolver, log);
-        Namespace = ns;
-        _layout = layout;
-        _engine = engine;
-        _log = log.ForContext<NetnsFileSystem>();
-        _grammar = new PathGrammar(layout, this);
-        _listeners = new ListenerRegistry(engine);
-        _nodes = new NodeTable(new DirectoryNode("", null, DirectoryRole.Root, layout.RootPermissions) { IsPinned = true });
-        var root = _nodes.Root;
-        var tcp = AddFixed(new DirectoryNode("tcp", root, DirectoryRole.Transport, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
-        AddFixed(new DirectoryNode("udp", root, DirectoryRole.Transport, layout.DirPermissions) { IsPinned = true, Transport = "udp" });
-        var unix = AddFixed(new DirectoryNode("unix", root, DirectoryRole.Unix, layout.DirPermissions) { IsPinned = true });
-        AddFixed(new DirectoryNode("conn", root, DirectoryRole.Connections, layout.DirPermissions) { IsPinned = true });
-        AddFixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, layout.DirPermissions) { IsPinned = true });
-        AddFixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
-        AddFixed(new TextFileNode("status", root, status ?? DefaultStatus, 0x124));
-        if (handoffSocket is not null)
-            AddFixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, handoffSocket));
-        _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
-        _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, layout.DirPermissions) { IsPinned = true, Transport = "unix" });
+        _settings = settings;
+        _layout = settings.Layout;
+        _engine = settings.Engine;
+        _log = settings.Log.ForContext<NetnsFileSystem>();
+        _grammar = new PathGrammar(_layout, this);
+        var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
+        _nodes = new NodeTable(new DirectoryNode("", null, rootRole, _layout.RootPermissions) { IsPinned = true });
+        if (ns is not null)
+            _single = AddView(_nodes.Root, "", ns, settings.Resolver(null, ns.Origin));
+        else
+            _nodes.Add(new TextFileNode("status", _nodes.Root, MultiStatus, 0x124));
     }
 
-    public NetNamespace Namespace { get; }
+    public bool IsMulti => _single is null;
+
+    /// <summary>The namespace of a single mount (null for a multi mount).</summary>
+    public NetNamespace? Namespace => _single?.Namespace;
 
     public int OpenSocketCount => _open.Values.Count(f => f is SocketFile);
 
-    private T AddFixed<T>(T node) where T : Node
+    public int ListenerCount => _single?.Listeners.Count ?? _views.Values.Sum(v => v.Listeners.Count);
+
+    public int NamespaceCount => _views.Count;
+
+    /// <summary>Gives <paramref name="root"/> a namespace and the full layout of one.</summary>
+    private NamespaceView AddView(DirectoryNode root, string name, NetNamespace ns, Net.Names.ResolverConfig resolver)
     {
-        _nodes.Add(node);
-        _rootEntries.Add(node);
-        return node;
+        var view = new NamespaceView(name, ns, root, new SocketMaker(ns, _engine, () => resolver, _settings.Log), new ListenerRegistry(_engine));
+        root.View = view;
+        T Fixed<T>(T node) where T : Node
+        {
+            node.View = view;
+            _nodes.Add(node);
+            view.Entries.Add(node);
+            return node;
+        }
+        var tcp = Fixed(new DirectoryNode("tcp", root, DirectoryRole.Transport, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
+        Fixed(new DirectoryNode("udp", root, DirectoryRole.Transport, _layout.DirPermissions) { IsPinned = true, Transport = "udp" });
+        var unix = Fixed(new DirectoryNode("unix", root, DirectoryRole.Unix, _layout.DirPermissions) { IsPinned = true });
+        Fixed(new DirectoryNode("conn", root, DirectoryRole.Connections, _layout.DirPermissions) { IsPinned = true });
+        Fixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, _layout.DirPermissions) { IsPinned = true });
+        Fixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
+        Fixed(new TextFileNode("status", root, () => StatusOf(view), 0x124));
+        if (_settings.RunDirectory is not null)
+            Fixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, HandoffPath(view)));
+        _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
+        _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, _layout.DirPermissions) { IsPinned = true, Transport = "unix" });
+        _views[name] = view;
+        return view;
     }
 
-    public int ListenerCount => _listeners.Count;
+    private string StatusOf(NamespaceView view) => string.Join('\n',
+        (view.Name.Length > 0 ? $"name={view.Name}\n" : "") +
+        $"netns_inode={view.Namespace.Inode}",
+        $"origin={view.Namespace.Origin}",
+        $"sockets={_open.Values.Count(f => f is SocketFile s && s.View == view)}",
+        $"listeners={view.Listeners.Count}",
+        _settings.MountInfo()) + "\n";
 
-    private string DefaultStatus() =>
-        $"netns_inode={Namespace.Inode}\norigin={Namespace.Origin}\nsockets={OpenSocketCount}\nlisteners={ListenerCount}\n";
+    private string MultiStatus() => string.Join('\n',
+        "mode=multi",
+        $"namespaces={_views.Count}",
+        $"sockets={OpenSocketCount}",
+        $"listeners={ListenerCount}",
+        _settings.MountInfo()) + "\n";
 
     public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
 
@@ -97,6 +125,8 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
             req.ReplyError(e);
             return;
         }
+        if (dir.Role == DirectoryRole.Root && node is SymlinkNode && node.Name == NetnsFs.Client.HandoffWire.LinkName)
+            StartHandoff(dir.View!);
         req.Reply(EntryOf(node!));
     }
 
@@ -110,7 +140,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         {
             foreach (var (h, f) in _open)
             {
-                if (f is SocketFile s && s.OpenerPid == pid && h > newest)
+                if (f is SocketFile s && s.View == dir.View && s.OpenerPid == pid && h > newest)
                     newest = h;
             }
             if (newest != 0)
@@ -236,136 +266,11 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 
     public override void Access(FuseRequest req, NodeId node, int mask) => req.ReplyEmpty();
 
-    public override void OpenDir(FuseRequest req, NodeId node, int flags)
-    {
-        if (_nodes.Find(node) is DirectoryNode)
-            req.ReplyOpen(new FileHandle(0), OpenReplyFlags.None);
-        else
-            req.ReplyError(Errno.ENOTDIR);
-    }
-
-    public override void ReadDir(FuseRequest req, NodeId node, FileHandle fh, long offset, int size)
-    {
-        if (_nodes.Find(node) is not DirectoryNode dir)
-        {
-            req.ReplyError(Errno.ENOTDIR);
-            return;
-        }
-        var entries = Listing(dir);
-        var writer = new DirentWriter(FuseRequest.Scratch(size));
-        for (long i = offset; i < entries.Count; i++)
-        {
-            var (name, ino, mode) = entries[(int)i];
-            if (!writer.TryAdd(ino, (ulong)(i + 1), mode >> 12, Encoding.UTF8.GetBytes(name)))
-                break;
-        }
-        req.ReplyScratch(writer.Length);
-    }
-
-    /// <summary>What `ls` shows in a directory.</summary>
-    private List<(string Name, ulong Ino, uint Mode)> Listing(DirectoryNode dir)
-    {
-        var list = new List<(string Name, ulong Ino, uint Mode)>
-        {
-            (".", dir.Id.Value, dir.Mode),
-            ("..", dir.Parent?.Id.Value ?? dir.Id.Value, Node.S_IFDIR),
-        };
-        uint file = Node.S_IFREG | _layout.FilePermissions;
-        uint sub = Node.S_IFDIR | _layout.DirPermissions;
-        switch (dir.Role)
-        {
-            case DirectoryRole.Root:
-                foreach (var n in _rootEntries)
-                    list.Add((n.Name, n.Id.Value, n.Mode));
-                foreach (var t in Net.Sockets.SocketTriple.Common)
-                    list.Add((t, NameIno(t), file));
-                break;
-            case DirectoryRole.Transport when dir.Transport == "tcp":
-            case DirectoryRole.Unix:
-                list.Add(("listen", NameIno(dir.Name + "/listen"), sub));
-                break;
-            case DirectoryRole.Listen:
-            case DirectoryRole.UnixListen:
-            case DirectoryRole.ListenAddress:
-                string prefix = dir.Role == DirectoryRole.ListenAddress ? $"tcp/{dir.Host}/" : dir.Role == DirectoryRole.Listen ? "tcp/" : "unix/";
-                foreach (var (key, _) in _listeners.All)
-                {
-                    if (!key.StartsWith(prefix, StringComparison.Ordinal))
-                        continue;
-                    string rest = key[prefix.Length..];
-                    if (dir.Role == DirectoryRole.Listen)
-                    {
-                        // tcp/*/PORT shows as PORT; tcp/ADDR/PORT as the directory ADDR
-                        int slash = rest.IndexOf('/', StringComparison.Ordinal);
-                        string first = rest[..slash];
-                        string entry = first == "*" ? rest[(slash + 1)..] : first;
-                        if (!list.Exists(e => e.Name == entry))
-                            list.Add((entry, NameIno(key), first == "*" ? file : sub));
-                    }
-                    else
-                        list.Add((rest, NameIno(key), file));
-                }
-                break;
-            case DirectoryRole.Connections:
-                foreach (var (h, f) in _open)
-                {
-                    if (f is SocketFile)
-                        list.Add((h.ToString(System.Globalization.CultureInfo.InvariantCulture), NameIno("conn/" + h), sub));
-                }
-                break;
-            case DirectoryRole.Connection:
-                foreach (var name in IConnectionView.Files)
-                    list.Add((name, NameIno(name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
-                list.Add(("ctl", NameIno("ctl"), Node.S_IFREG | (_layout.FilePermissions & 0x192)));
-                break;
-            case DirectoryRole.ProcNet:
-                foreach (var name in PathGrammar.ProcNetFiles)
-                    list.Add((name, NameIno("net/" + name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
-                break;
-        }
-        return list;
-    }
-
-    /// <summary>An inode number for a listed name that no lookup has made yet (readdir needs one).</summary>
-    private static ulong NameIno(string name) => 0x8000_0000_0000_0000UL | (uint)name.GetHashCode(StringComparison.Ordinal);
-
-    public override void MkDir(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, uint mode, uint umask) => req.ReplyError(Errno.EPERM);
-
-    public override void MkNod(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, uint mode, uint rdev, uint umask) => req.ReplyError(Errno.EPERM);
-
-    public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target) => req.ReplyError(Errno.EPERM);
-
-    /// <summary>`rm DIR/tcp/listen/PORT` closes that listener.</summary>
-    public override void Unlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name)
-    {
-        if (_nodes.Find(parent) is not DirectoryNode dir || dir.Role is not (DirectoryRole.Listen or DirectoryRole.ListenAddress or DirectoryRole.UnixListen))
-        {
-            req.ReplyError(Errno.EPERM);
-            return;
-        }
-        string text = Encoding.UTF8.GetString(name);
-        string key = dir.Role switch
-        {
-            DirectoryRole.Listen => $"tcp/*/{text}",
-            DirectoryRole.ListenAddress => $"tcp/{dir.Host}/{text}",
-            _ => $"unix/{text}",
-        };
-        if (!_listeners.Remove(key))
-        {
-            req.ReplyError(Errno.ENOENT);
-            return;
-        }
-        _log.Information("listener {Key} closed by pid {Pid} uid {Uid}", key, req.Pid, req.Uid);
-        if (_nodes.FindChild(dir, text) is { } node)
-            _nodes.Detach(node);
-        req.ReplyEmpty();
-    }
-
-    public override void RmDir(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name) => req.ReplyError(Errno.EPERM);
-
     public override void Destroy()
     {
-        _listeners.CloseAll();
+        foreach (var view in _views.Values)
+            view.Dispose();
+        _views.Clear();
         foreach (var f in _open.Values)
             f.Close();
         _open.Clear();

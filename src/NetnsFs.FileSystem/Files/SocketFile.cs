@@ -40,6 +40,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     /// <summary>What the file was opened as ("tcp/127.0.0.1/80", "inet;stream;tcp").</summary>
     public string Description { get; }
 
+    /// <summary>The namespace it was made in (conn/ lists a namespace's own sockets).</summary>
+    public NamespaceView? View { get; init; }
+
     /// <summary>Who opened it (conn/N/owner).</summary>
     public uint OpenerPid { get; init; }
 

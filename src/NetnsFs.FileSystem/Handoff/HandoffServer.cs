@@ -8,7 +8,7 @@ using Serilog;
 
 namespace NetnsFs.FileSystem.Handoff;
 
-/// <summary>The handoff socket of a mount: SOCK_SEQPACKET, bound in a run directory (not inside the
+/// <summary>The handoff socket of a namespace of a mount: SOCK_SEQPACKET, bound in a run directory (not inside the
 /// mount, where a bound socket would pin the mount), owned by the mount's owner with the mount's
 /// mode, and reached through the symlink MOUNT/handoff. Each request names a path; the answer is
 /// that socket, made inside the namespace, passed by SCM_RIGHTS (see NetnsFs.Client.HandoffWire).
@@ -16,6 +16,7 @@ namespace NetnsFs.FileSystem.Handoff;
 public sealed class HandoffServer : IReadinessListener, IDisposable
 {
     private readonly NetnsFileSystem _fs;
+    private readonly NamespaceView _view;
     private readonly ReadinessEngine _engine;
     private readonly AccessPolicy _policy;
     private readonly ILogger _log;
@@ -25,17 +26,14 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
     private readonly HashSet<HandoffConnection> _connections = [];
     private bool _disposed;
 
-    public HandoffServer(string runDirectory, NetnsFileSystem fs, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log)
+    public HandoffServer(string socketPath, NetnsFileSystem fs, NamespaceView view, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log)
     {
         _fs = fs;
+        _view = view;
         _engine = engine;
         _policy = policy;
         _log = log.ForContext<HandoffServer>();
-        RunDirectory = runDirectory;
-        Directory.CreateDirectory(runDirectory);
-        File.SetUnixFileMode(runDirectory, (UnixFileMode)(layout.RootPermissions & 0x1FF));
-        Native.FsLibc.chown(runDirectory, layout.Uid, layout.Gid);
-        SocketPath = Path.Combine(runDirectory, NetnsFs.Client.HandoffWire.LinkName);
+        SocketPath = socketPath;
         File.Delete(SocketPath);
         _listener = NetSocket.BindPath(SocketPath, SocketKind.SOCK_SEQPACKET);
         File.SetUnixFileMode(SocketPath, (UnixFileMode)(layout.FilePermissions & 0x1B6));
@@ -45,8 +43,6 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
             throw new NetException(e, $"listen {SocketPath}");
         _key = engine.Register(_listener.Fd, this);
     }
-
-    public string RunDirectory { get; }
 
     public string SocketPath { get; }
 
@@ -89,7 +85,7 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
             done(Errno.EACCES, null, "permission denied");
             return null;
         }
-        return _fs.MakeForHandoff(path, caller, done);
+        return _fs.MakeForHandoff(_view, path, caller, done);
     }
 
     public void Dispose()
@@ -110,11 +106,10 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         try
         {
             File.Delete(SocketPath);
-            Directory.Delete(RunDirectory);
         }
         catch (IOException e)
         {
-            _log.Warning("cannot remove {Dir}: {Message}", RunDirectory, e.Message);
+            _log.Warning("cannot remove {Path}: {Message}", SocketPath, e.Message);
         }
     }
 }

@@ -11,6 +11,10 @@ public abstract class Node(string name, Node? parent)
     public string Name { get; } = name;
     public Node? Parent { get; } = parent;
 
+    /// <summary>The namespace this node belongs to (inherited from its parent; null for the root of
+    /// a multi mount, which belongs to none).</summary>
+    public NamespaceView? View { get; internal set; } = parent?.View;
+
     /// <summary>LOOKUP replies not yet matched by FORGET.</summary>
     internal ulong Lookups { get; set; }
 
@@ -31,7 +35,10 @@ public abstract class Node(string name, Node? parent)
 /// <summary>The roles a directory plays in the path grammar.</summary>
 public enum DirectoryRole
 {
+    /// <summary>A namespace's directory: the mount root of a single mount, DIR/NAME of a multi one.</summary>
     Root,
+    /// <summary>The root of a multi mount: one directory per namespace.</summary>
+    MultiRoot,
     /// <summary>tcp/ or udp/: children are HOSTs.</summary>
     Transport,
     /// <summary>tcp/HOST/: children are PORTs.</summary>

@@ -47,6 +47,7 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
         return dir.Role switch
         {
             DirectoryRole.Root => ResolveRoot(dir, name, out make),
+            DirectoryRole.MultiRoot => Errno.ENOENT, // namespaces exist by mkdir or attach, never by lookup
             DirectoryRole.Transport => ResolveHost(dir, name, out make),
             DirectoryRole.Host => ResolvePort(dir, name, out make),
             DirectoryRole.Unix => ResolveUnix(dir, name, rawName, listen: false, out make),
@@ -177,7 +178,8 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
         make = null;
         if (Array.IndexOf(ProcNetFiles, name) < 0)
             return Errno.ENOENT;
-        make = () => new TextFileNode(name, dir, () => connections.ReadProcNet(name), layout.FilePermissions & 0x124);
+        var view = dir.View!;
+        make = () => new TextFileNode(name, dir, () => connections.ReadProcNet(view, name), layout.FilePermissions & 0x124);
         return 0;
     }
 }
@@ -197,5 +199,5 @@ public interface IConnectionView
 
     Errno Control(ulong handle, string command);
 
-    string ReadProcNet(string file);
+    string ReadProcNet(NamespaceView view, string file);
 }

@@ -49,12 +49,15 @@ public sealed unsafe class NetNamespace : IDisposable
 
     /// <summary>Opens an existing namespace by path (/run/netns/NAME, /proc/PID/ns/net, a bind
     /// mount); fails with ENOTTY/EINVAL and a clear message when the path is no network namespace.</summary>
-    public static NetNamespace Open(string path)
+    public static NetNamespace Open(string path) => Open(path, path);
+
+    /// <summary>Opens <paramref name="path"/>, remembered as <paramref name="origin"/> (what the user named).</summary>
+    public static NetNamespace Open(string path, string origin)
     {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            throw NetException.FromLastError($"cannot open namespace {path}");
-        return Adopt(fd, path);
+            throw NetException.FromLastError($"cannot open namespace {origin}");
+        return Adopt(fd, origin);
     }
 
     /// <summary>Takes ownership of an fd passed in by another process, checking what it is.</summary>

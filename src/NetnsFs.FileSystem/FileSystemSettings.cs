@@ -1,0 +1,25 @@
+using NetnsFs.FileSystem.Access;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Net.Names;
+using NetnsFs.Net.Readiness;
+using Serilog;
+
+namespace NetnsFs.FileSystem;
+
+/// <summary>What a netnsfs filesystem is built with.</summary>
+/// <param name="Layout">Owner and modes of its nodes.</param>
+/// <param name="Engine">The readiness engine every socket of every namespace shares.</param>
+/// <param name="Log">Where it logs.</param>
+/// <param name="Resolver">Name lookup settings for a namespace (by its name under a multi mount,
+/// or null; and the path it was attached from, or null).</param>
+/// <param name="RunDirectory">Where handoff sockets are bound (outside the mount), or null for none.</param>
+/// <param name="Policy">Who may use the handoff sockets.</param>
+/// <param name="MountInfo">Extra status lines (mount point, options, pid).</param>
+public sealed record FileSystemSettings(
+    MountLayout Layout,
+    ReadinessEngine Engine,
+    ILogger Log,
+    Func<string?, string?, ResolverConfig> Resolver,
+    string? RunDirectory,
+    AccessPolicy Policy,
+    Func<string> MountInfo);
