@@ -1,0 +1,167 @@
+using System.Globalization;
+using NetnsFs.Tests.Support;
+using NUnit.Framework;
+
+namespace NetnsFs.Tests.Multi;
+
+/// <summary>Issue 8: one daemon, one mount, many namespaces as directories.</summary>
+public sealed class MultiMountTests
+{
+    private static string InodeOf(string nsPath) =>
+        new FileInfo(nsPath).LinkTarget ?? Run.Checked(Run.Process("readlink", ["-L", nsPath])).Stdout.Trim();
+
+    private static Dictionary<string, string> Status(string file) =>
+        File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal))
+            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+
+    /// <summary>An HTTP-ish one-shot server inside a namespace that answers with its id.</summary>
+    private static string Serve(string nsDir, string id, int port) => $$"""
+        nsenter --net={{nsDir}}/ns python3 -c '
+        import socket
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", {{port}})); s.listen()
+        c, _ = s.accept(); c.sendall(b"{{id}}\n"); c.close()' &
+        """;
+
+    [Test]
+    public void Mkdir_creates_a_namespace_with_the_full_layout_and_rmdir_releases_it()
+    {
+        using var m = new NetnsfsMount("multi");
+        Assert.That(Status(m["status"])["mode"], Is.EqualTo("multi"));
+        Directory.CreateDirectory(m["one"]);
+        var names = Directory.GetFileSystemEntries(m["one"]).Select(Path.GetFileName).ToList();
+        Assert.That(names, Is.SupersetOf(new[] { "inet;stream;tcp", "tcp", "udp", "unix", "conn", "net", "ns", "status", "handoff" }));
+        var st = Status(m["one/status"]);
+        Assert.That(st["origin"], Is.EqualTo("created"));
+        Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain("lo:"));
+        Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("1"));
+
+        // A veth peer inside shows the namespace is real, and goes with it on rmdir.
+        string veth = "vm" + Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture)[^4..] + Random.Shared.Next(100, 999);
+        try
+        {
+            Run.Checked(Run.Process("ip", ["link", "add", veth + "h", "type", "veth", "peer", "name", veth + "n", "netns", m["one/ns"]]));
+            Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth + "n"));
+            Directory.Delete(m["one"]);
+            Assert.That(Directory.Exists(m["one"]), Is.False);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (Run.Process("ip", ["link", "show", veth + "h"]).ExitCode == 0 && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            Assert.That(Run.Process("ip", ["link", "show", veth + "h"]).ExitCode, Is.Not.Zero, "rmdir released the namespace");
+        }
+        finally
+        {
+            Run.Process("ip", ["link", "del", veth + "h"]);
+        }
+    }
+
+    [Test]
+    public void Bad_names_and_duplicates_are_refused()
+    {
+        using var m = new NetnsfsMount("multi");
+        Directory.CreateDirectory(m["a"]);
+        var r = Run.Bash($"cd {m.Dir} && for n in a status .hidden 'x y' $(printf 'z%.0s' $(seq 70)); do mkdir -- \"$n\" 2>&1 | sed 's/.*: //'; done");
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(5), r.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[0], Does.Contain("File exists"));
+            Assert.That(lines[1], Does.Contain("File exists"));
+            Assert.That(lines[2], Does.Contain("Invalid argument"));
+            Assert.That(lines[3], Does.Contain("Invalid argument"));
+            Assert.That(lines[4], Does.Contain("Invalid argument"));
+        });
+        Assert.That(Run.Bash($"rmdir {m.Dir}/nosuch 2>&1").Stdout, Does.Contain("No such file"));
+    }
+
+    [Test]
+    public void Sibling_namespaces_are_isolated()
+    {
+        using var m = new NetnsfsMount("multi");
+        Directory.CreateDirectory(m["left"]);
+        Directory.CreateDirectory(m["right"]);
+        Assert.That(InodeOf(m["left/ns"]), Is.Not.EqualTo(InodeOf(m["right/ns"])));
+        Run.Bash(Serve(m["left"], "left", 7000));
+        Thread.Sleep(300);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string got = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var r = Run.Bash($"cat {m["left/tcp/127.0.0.1/7000"]} 2>&1");
+            got = r.Stdout;
+            if (r.ExitCode == 0)
+                break;
+            Thread.Sleep(100);
+        }
+        Assert.That(got.Trim(), Is.EqualTo("left"));
+        var other = Run.Bash($"cat {m["right/tcp/127.0.0.1/7000"]} 2>&1");
+        Assert.That(other.Stdout, Does.Contain("Connection refused"), "the right namespace has no server on 7000");
+    }
+
+    [Test]
+    public void An_existing_namespace_is_attached_with_ln_s_and_survives_ip_netns_del()
+    {
+        string name = $"nnfs-t{Environment.ProcessId}-{Random.Shared.Next(1000, 9999)}";
+        Run.Checked(Run.Process("ip", ["netns", "add", name]));
+        try
+        {
+            using var m = new NetnsfsMount("multi");
+            Run.Checked(Run.Process("ln", ["-s", $"/run/netns/{name}", m["att"]]));
+            Assert.That(Directory.Exists(m["att"]), Is.True);
+            Assert.That(Status(m["att/status"])["origin"], Is.EqualTo($"/run/netns/{name}"));
+            string inode = Run.Checked(Run.Process("stat", ["-L", "-c", "%i", $"/run/netns/{name}"])).Stdout.Trim();
+            Assert.That(Status(m["att/status"])["netns_inode"], Is.EqualTo(inode));
+            Run.Checked(Run.Process("ip", ["netns", "del", name]));
+            Run.Checked(Run.Process("nsenter", [$"--net={m["att/ns"]}", "ip", "link", "set", "lo", "up"]));
+            Assert.That(File.ReadAllText(m["att/net/dev"]), Does.Contain("lo:"), "still usable after ip netns del");
+            var bad = Run.Process("ln", ["-s", "/etc/passwd", m["bad"]]);
+            Assert.That(bad.ExitCode, Is.Not.Zero);
+            Assert.That(Directory.Exists(m["bad"]), Is.False);
+        }
+        finally
+        {
+            Run.Process("ip", ["netns", "del", name]);
+        }
+    }
+
+    [Test]
+    public void Two_hundred_namespaces_created_used_and_released_by_unmount()
+    {
+        const int count = 200;
+        string dir;
+        int pid;
+        using (var m = new NetnsfsMount("multi"))
+        {
+            dir = m.Dir;
+            pid = m.DaemonPid;
+            var mk = Run.Bash($"cd {m.Dir} && for i in $(seq 1 {count}); do mkdir n$i || exit 1; done", TimeSpan.FromSeconds(120));
+            Assert.That(mk.ExitCode, Is.Zero, mk.ToString());
+            Assert.That(Status(m["status"])["namespaces"], Is.EqualTo(count.ToString(CultureInfo.InvariantCulture)));
+            var inodes = Enumerable.Range(1, count).Select(i => Status(m[$"n{i}/status"])["netns_inode"]).ToHashSet();
+            Assert.That(inodes, Has.Count.EqualTo(count), "every directory is its own namespace");
+
+            // Use every one: one process holds a listening and a connected socket in each, and
+            // each connection reaches only its own namespace's listener.
+            const string script = """
+                import os, sys
+                root, n = sys.argv[1], int(sys.argv[2])
+                listeners = []
+                for i in range(1, n + 1):
+                    try:
+                        os.open(f"{root}/n{i}/tcp/listen/9000", os.O_RDWR | os.O_NONBLOCK)
+                    except BlockingIOError:
+                        pass  # listening now, no client yet
+                conns = [os.open(f"{root}/n{i}/tcp/127.0.0.1/9000", os.O_RDWR) for i in range(1, n + 1)]
+                accepted = [os.open(f"{root}/n{i}/tcp/listen/9000", os.O_RDWR) for i in range(1, n + 1)]
+                for i, fd in enumerate(conns):
+                    os.write(fd, b"ns%d" % (i + 1))
+                bad = [i for i, fd in enumerate(accepted) if os.read(fd, 100) != b"ns%d" % (i + 1)]
+                print("held", len(conns) + len(accepted), "bad", len(bad))
+                """;
+            var r = Run.Process("python3", ["-c", script, m.Dir, count.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(120));
+            Assert.That(r.Stdout.Trim(), Is.EqualTo($"held {2 * count} bad 0"), r.ToString());
+        }
+        Assert.That(Mounts.IsMounted(dir), Is.False);
+        Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True, "the daemon exits, dropping every namespace");
+    }
+}
