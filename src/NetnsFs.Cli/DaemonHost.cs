@@ -113,7 +113,9 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         $"pid={Environment.ProcessId}",
         $"mountpoint={cmd.MountPoint}",
         $"options={cmd.Options.Raw}",
-        $"daemon_mount_ns={(mounterMountNs != 0 ? "private" : "shared")}");
+        $"daemon_mount_ns={(mounterMountNs != 0 ? "private" : "shared")}",
+        $"gc_collections={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}",
+        $"allocated_bytes={GC.GetTotalAllocatedBytes()}");
 
     private void OnSignal(PosixSignalContext context)
     {

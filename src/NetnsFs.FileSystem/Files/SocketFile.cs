@@ -33,7 +33,13 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         _engine = engine;
         Description = description;
         _engineKey = engine.Register(socket.Fd, this);
+        _cancelRead = CancelRead;
+        _cancelWrite = CancelWrite;
     }
+
+    // Cached once: a deferred read or write hands these over without allocating.
+    private readonly Action<FuseRequest> _cancelRead;
+    private readonly Action<FuseRequest> _cancelWrite;
 
     public NetSocket Socket { get; }
 
@@ -104,7 +110,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             return;
         }
         _reads.Enqueue(new PendingRead(req, size));
-        req.Defer(r => CancelRead(r));
+        req.Defer(_cancelRead);
     }
 
     private void CancelRead(FuseRequest r)
@@ -151,7 +157,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length - sent);
             data[sent..].CopyTo(copy);
             _writes.Enqueue(new PendingWrite(req, copy, data.Length - sent, sent));
-            req.Defer(r => CancelWrite(r));
+            req.Defer(_cancelWrite);
         }
     }
 

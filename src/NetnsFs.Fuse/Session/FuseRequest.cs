@@ -50,7 +50,9 @@ public sealed class FuseRequest
     }
 
     /// <summary>The answer comes later. <paramref name="onInterrupt"/> runs if the caller is
-    /// interrupted first (stop waiting); the request is then answered EINTR.</summary>
+    /// interrupted first: it stops the wait and answers (EINTR, or what a half-done operation has
+    /// to report, such as the bytes a write already sent); without one, or if it does not answer,
+    /// the request is answered EINTR.</summary>
     public void Defer(Action<FuseRequest>? onInterrupt)
     {
         _onInterrupt = onInterrupt;
@@ -61,10 +63,10 @@ public sealed class FuseRequest
     /// <summary>Called by the session on INTERRUPT of this request.</summary>
     internal void Interrupt()
     {
-        if (!TryClaim())
+        if (IsAnswered)
             return;
         _onInterrupt?.Invoke(this);
-        SendError(Errno.EINTR);
+        ReplyError(Errno.EINTR); // a no-op if the handler (or a completion racing it) answered
     }
 
     private bool TryClaim()
