@@ -164,4 +164,30 @@ public sealed class MultiMountTests
         Assert.That(Mounts.IsMounted(dir), Is.False);
         Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True, "the daemon exits, dropping every namespace");
     }
+
+    [Test]
+    public void Rmdir_with_open_sockets_removes_the_name_but_the_sockets_keep_the_namespace()
+    {
+        using var m = new NetnsfsMount("multi");
+        Directory.CreateDirectory(m["busy"]);
+        // A listener and a connection to it, both inside "busy", held by one python process
+        // across the rmdir: they still talk afterwards, although the name is gone.
+        const string script = """
+            import os, sys, time
+            d = sys.argv[1]
+            try:
+                os.open(d + "/busy/tcp/listen/7100", os.O_RDWR | os.O_NONBLOCK)
+            except BlockingIOError:
+                pass
+            c = os.open(d + "/busy/tcp/127.0.0.1/7100", os.O_RDWR)
+            a = os.open(d + "/busy/tcp/listen/7100", os.O_RDWR)
+            os.rmdir(d + "/busy")
+            print("gone", not os.path.exists(d + "/busy"))
+            os.write(c, b"still here")
+            print(os.read(a, 100).decode())
+            """;
+        var r = Run.Process("python3", ["-c", script, m.Dir], TimeSpan.FromSeconds(30));
+        Assert.That(r.Stdout, Does.Contain("gone True").And.Contain("still here"), r.ToString());
+        Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("0"));
+    }
 }
