@@ -1,27 +1,26 @@
-using System.Buffers;
 using NetnsFs.Fuse.Session;
 
 namespace NetnsFs.FileSystem.Files;
 
-/// <summary>A write the socket could not take at once: the rest of its data (copied out of the
-/// reader's buffer into a pooled array), how much went out before it was queued, and since.</summary>
-internal sealed class PendingWrite(FuseRequest request, byte[] data, int length, int sentBefore)
+/// <summary>A write the socket could not take at once: the rest of its data (the request buffer,
+/// leased from the session: no copy), how much went out before it was queued, and since.</summary>
+internal sealed class PendingWrite(FuseRequest request, PayloadLease data, int sentBefore)
 {
     public FuseRequest Request { get; } = request;
 
     /// <summary>Bytes of the copy sent so far.</summary>
     public int Sent { get; set; }
 
-    public int Length { get; } = length;
+    public int Length { get; } = data.Length;
 
     /// <summary>Bytes of the whole write that the socket took: what write(2) returns.</summary>
     public int Total => sentBefore + Sent;
 
     public bool IsDone => Sent == Length;
 
-    public ReadOnlySpan<byte> Remaining => data.AsSpan(Sent, Length - Sent);
+    public ReadOnlySpan<byte> Remaining => data.Span[Sent..];
 
-    public void Return() => ArrayPool<byte>.Shared.Return(data);
+    public void Return() => data.Dispose();
 }
 
 /// <summary>A read waiting for data.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
@@ -153,10 +152,8 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                     req.ReplyError(Errno.EAGAIN);
                 return;
             }
-            // Keep the rest: the reader's buffer is reused as soon as we return.
-            byte[] copy = ArrayPool<byte>.Shared.Rent(data.Length - sent);
-            data[sent..].CopyTo(copy);
-            _writes.Enqueue(new PendingWrite(req, copy, data.Length - sent, sent));
+            // Keep the rest: the reader's buffer goes with the request, the reader takes another.
+            _writes.Enqueue(new PendingWrite(req, req.LeasePayload(data[sent..]), sent));
             req.Defer(_cancelWrite);
         }
     }

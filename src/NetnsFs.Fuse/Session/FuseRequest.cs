@@ -35,6 +35,30 @@ public sealed class FuseRequest
     /// <summary>Whether the handler deferred the answer; the reader then leaves this object alone.</summary>
     internal bool IsDeferred { get; private set; }
 
+    /// <summary>The buffer the request was read into (valid while the handler runs).</summary>
+    internal NativeBuffer? Buffer { get; set; }
+
+    /// <summary>Whether a handler took the buffer with <see cref="LeasePayload"/>.</summary>
+    internal bool LeasedBuffer { get; private set; }
+
+    /// <summary>Keeps <paramref name="payload"/> (a part of this request's body, such as WRITE
+    /// data) valid after the handler returns, without copying it. Once per request, during the
+    /// handler; dispose the lease when done with the data.</summary>
+    public unsafe PayloadLease LeasePayload(ReadOnlySpan<byte> payload)
+    {
+        var buffer = Buffer ?? throw new InvalidOperationException("no request buffer");
+        if (LeasedBuffer)
+            throw new InvalidOperationException("the payload is leased already");
+        fixed (byte* p = payload)
+        {
+            long offset = p - buffer.Pointer;
+            if (offset < 0 || offset + payload.Length > buffer.Length)
+                throw new ArgumentException("not a part of this request", nameof(payload));
+            LeasedBuffer = true;
+            return new PayloadLease(_session.Buffers, buffer, (int)offset, payload.Length);
+        }
+    }
+
     internal void Reset(in FuseInHeader header)
     {
         Opcode = (FuseOpcode)header.Opcode;
@@ -46,6 +70,7 @@ public sealed class FuseRequest
         State = null;
         _onInterrupt = null;
         IsDeferred = false;
+        LeasedBuffer = false;
         _answered = 0;
     }
 

@@ -18,6 +18,7 @@ public sealed partial class FuseSession : IDisposable
     private readonly ILogger _log;
     private readonly FuseSessionOptions _options;
     private readonly ConcurrentDictionary<ulong, FuseRequest> _deferred = new();
+    private readonly BufferPool _buffers;
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<FuseConnectionInfo> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread[] _readers = [];
@@ -30,7 +31,10 @@ public sealed partial class FuseSession : IDisposable
         _fs = fs;
         _options = options;
         _log = log.ForContext<FuseSession>();
+        _buffers = new BufferPool(options.RequestBufferSize, maxSpares: 2 * Math.Max(1, options.Readers));
     }
+
+    internal BufferPool Buffers => _buffers;
 
     /// <summary>Completes when the connection is gone and every reader has stopped.</summary>
     public Task Ended => _ended.Task;
@@ -64,7 +68,7 @@ public sealed partial class FuseSession : IDisposable
 
     private void ReaderLoop()
     {
-        using var buffer = new NativeBuffer(_options.RequestBufferSize);
+        var buffer = _buffers.Rent();
         var request = new FuseRequest(this);
         try
         {
@@ -81,10 +85,14 @@ public sealed partial class FuseSession : IDisposable
                     _log.Error("read /dev/fuse failed: {Errno}", errno);
                     break;
                 }
+                request.Buffer = buffer;
                 Dispatch(buffer.Span[..n], request);
+                if (request.LeasedBuffer)
+                    buffer = _buffers.Rent(); // the old one now belongs to a lease
                 if (request.IsDeferred)
                     request = new FuseRequest(this); // the deferred one now belongs to its waiter
             }
+            _buffers.Return(buffer);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -183,6 +191,9 @@ public sealed partial class FuseSession : IDisposable
         foreach (var t in _readers)
             joined &= t.Join(TimeSpan.FromSeconds(2));
         if (joined)
+        {
             _device.DisposeWake();
+            _buffers.Clear();
+        }
     }
 }
