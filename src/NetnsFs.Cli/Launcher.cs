@@ -40,6 +40,11 @@ public static class Launcher
         }
         try
         {
+            // The daemon first says it stands in its own mount namespace: a mount made before that
+            // would be copied into it, and its copy would keep the mount alive after umount.
+            string? started = Native.ReadLine(ready.Read, ReadyTimeoutMs);
+            if (started != DaemonArgs.Started)
+                throw new FuseMountException(Mono.Unix.Native.Errno.EIO, started is null ? "the daemon did not start in time" : $"the daemon exited (code {ExitCodeOf(child)}) {started}".Trim());
             if (direct)
                 FuseMounter.MountFd(fuseFd, cmd.MountPoint, mountOptions);
         }
@@ -52,7 +57,7 @@ public static class Launcher
         Native.close(fuseFd);
         Native.WriteAll(go.Write, "g");
         Native.close(go.Write);
-        string? answer = Native.ReadAll(ready.Read, ReadyTimeoutMs);
+        string? answer = Native.ReadLine(ready.Read, ReadyTimeoutMs);
         Native.close(ready.Read);
         if (answer is not null && answer.StartsWith("OK", StringComparison.Ordinal))
             return 0;
@@ -124,6 +129,9 @@ public static class Launcher
 public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, string Origin)
 {
     public const string Flag = "--daemon";
+
+    /// <summary>The daemon's first line on the readiness pipe: it is up, in its own mount namespace.</summary>
+    public const string Started = "STARTED";
 
     public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{Origin}");
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace NetnsFs.Cli;
 
@@ -10,7 +11,7 @@ namespace NetnsFs.Cli;
 /// into the mounter's namespace only to unmount on SIGTERM, through `nsenter` on any process
 /// still living there. (Which namespace is init's cannot always be read, inside containers, so
 /// the daemon does not try to tell.)</summary>
-public static class MountNamespaces
+public static partial class MountNamespaces
 {
     /// <summary>The nsfs inode of <paramref name="pid"/>'s mount namespace ("self" for ours); 0 if unknown.</summary>
     public static ulong InodeOf(string pid)
@@ -56,4 +57,24 @@ public static class MountNamespaces
         p?.WaitForExit(5000);
         return p is { HasExited: true, ExitCode: 0 };
     }
+
+    /// <summary>In the daemon's own copy of the mount namespace: lazily unmounts the copies of every
+    /// FUSE mount (other netnsfs mounts among them). A copy keeps its filesystem alive, so a daemon
+    /// holding one would keep another mount's daemon from ever seeing its umount.</summary>
+    public static void DetachFuseCopies(Serilog.ILogger log)
+    {
+        foreach (var line in File.ReadAllLines("/proc/self/mounts"))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length < 3 || !fields[2].StartsWith("fuse", StringComparison.Ordinal) || fields[2] == "fusectl")
+                continue;
+            string target = fields[1].Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
+                .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);
+            if (umount2(target, 2 /* MNT_DETACH */) != 0)
+                log.Debug("detaching the copy of {Target}: errno {Errno}", target, Marshal.GetLastPInvokeError());
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int umount2(string target, int flags);
 }

@@ -86,6 +86,27 @@ internal static unsafe partial class Native
         }
     }
 
+    /// <summary>Reads one line (without its newline) within <paramref name="timeoutMs"/>: null on
+    /// timeout, "" at EOF before any byte.</summary>
+    public static string? ReadLine(int fd, int timeoutMs)
+    {
+        var result = new List<byte>();
+        byte b;
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (true)
+        {
+            int left = (int)(deadline - Environment.TickCount64);
+            if (left <= 0)
+                return null;
+            PollFd pfd = new() { Fd = fd, Events = 1 };
+            if (poll(&pfd, 1, left) <= 0)
+                continue;
+            if (read(fd, &b, 1) <= 0 || b == (byte)'\n')
+                return System.Text.Encoding.UTF8.GetString([.. result]);
+            result.Add(b);
+        }
+    }
+
     /// <summary>Reads until EOF or <paramref name="timeoutMs"/>; null on timeout.</summary>
     public static string? ReadAll(int fd, int timeoutMs)
     {

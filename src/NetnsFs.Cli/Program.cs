@@ -69,6 +69,9 @@ public static class Program
         Native.SetInheritable(d.FuseFd, false);
         Native.SetInheritable(d.NetnsFd, false);
         Native.SetInheritable(d.ReadyFd, false);
+        if (d.MounterMountNs != 0)
+            MountNamespaces.DetachFuseCopies(log);
+        Native.WriteAll(d.ReadyFd, DaemonArgs.Started + "\n");
         // Wait for the launcher's mount: /dev/fuse answers EPERM until it exists.
         string go = Native.ReadAll(d.GoFd, 30000) ?? "";
         Native.close(d.GoFd);
