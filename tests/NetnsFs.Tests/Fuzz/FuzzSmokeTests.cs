@@ -47,7 +47,7 @@ public sealed class FuzzSmokeTests
     }
 
     [TestCase("paths", 20000)]
-    [TestCase("requests", 1500)]
+    [TestCase("requests", 4000)]
     public void Mutated_seeds_run_clean(string target, int count)
     {
         var corpus = Corpus(target);

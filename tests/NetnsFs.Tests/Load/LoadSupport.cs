@@ -5,11 +5,31 @@ using NUnit.Framework;
 
 namespace NetnsFs.Tests.Load;
 
+/// <summary>After the load tests: the C programs they compiled go (Support.GlobalCleanup is a
+/// SetUpFixture of the NetnsFs.Tests.Support namespace, which does not cover this one).</summary>
+[SetUpFixture]
+public sealed class LoadCleanup
+{
+    [OneTimeTearDown]
+    public void RemoveBinaries() => LoadSupport.RemoveBinaries();
+}
+
 /// <summary>C programs the load tests compile with cc (once per test run), and the daemon-side
 /// checks every fault test ends with.</summary>
 internal static class LoadSupport
 {
     private static readonly Lazy<TempDir> BinDir = new(() => new TempDir("loadbin"));
+
+    /// <summary>Removes the compiled programs (end of the run).</summary>
+    public static void RemoveBinaries()
+    {
+        lock (Gate)
+        {
+            if (BinDir.IsValueCreated)
+                BinDir.Value.Dispose();
+            Built.Clear();
+        }
+    }
     private static readonly Dictionary<string, string> Built = [];
     private static readonly Lock Gate = new();
 
