@@ -1,0 +1,715 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Nodes;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Fuse.Abi;
+using NetnsFs.Fuse.Protocol;
+using NetnsFs.Fuse.Session;
+using NetnsFs.Net.Sockets;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace NetnsFs.Fuzz;
+
+/// <summary>A fuzz finding: an invariant of the code under test broke. Any other exception that
+/// escapes a target is a finding too (the code under test threw).</summary>
+public sealed class FuzzFindingException(string message) : Exception(message);
+
+/// <summary>The fuzz targets' entry functions, shared by the SharpFuzz program (tests/NetnsFs.Fuzz)
+/// and the in-process smoke test (tests/NetnsFs.Tests/Fuzz), which compiles this file too. Each takes
+/// one input and returns normally, or throws: a crash, a broken invariant, or a hang (a request the
+/// session never answers within <see cref="RequestTarget.ReplyTimeout"/>).</summary>
+public static class Targets
+{
+    /// <summary>Target names as the run script and the corpus folders spell them.</summary>
+    public static readonly string[] Names = ["paths", "requests"];
+
+    public static void Run(string target, ReadOnlySpan<byte> input)
+    {
+        switch (target)
+        {
+            case "paths":
+                PathTarget.Run(input);
+                break;
+            case "requests":
+                RequestTarget.Shared.Run(input);
+                break;
+            default:
+                throw new ArgumentException($"unknown fuzz target {target}", nameof(target));
+        }
+    }
+
+    internal static void Check(bool condition, string what)
+    {
+        if (!condition)
+            throw new FuzzFindingException(what);
+    }
+}
+
+/// <summary>(a) The path grammar, walked as the kernel walks a path: the input split on '/', each
+/// component looked up in the directory the previous one made, from a root with the mount's fixed
+/// entries (tcp/, udp/, unix/, conn/, net/, listen/). Also feeds each component to
+/// <see cref="SocketTriple"/> and <see cref="HostName"/> directly. Invariants: nothing throws; the
+/// grammar answers only the errnos it documents; success comes with a node of that name, and a
+/// failure with none; the answer is the same when asked twice; parsed ports round-trip.</summary>
+public static class PathTarget
+{
+    private static readonly Errno[] Allowed =
+        [0, Errno.ENOENT, Errno.EINVAL, Errno.ENAMETOOLONG, Errno.EAFNOSUPPORT, Errno.EPROTONOSUPPORT];
+
+    private static readonly MountLayout Layout = new(0, 0, 0x1ED, 0x1ED, 0x1B6);
+
+    private sealed class Connections : IConnectionView
+    {
+        public bool Exists(ulong handle) => handle is >= 1 and <= 64 || handle == ulong.MaxValue;
+
+        public string Describe(ulong handle, string file) => $"{file} of {handle}";
+
+        public Errno Control(ulong handle, string command) => command == "shutdown" ? 0 : Errno.EINVAL;
+
+        public string ReadProcNet(string file) => file;
+    }
+
+    private static readonly PathGrammar Grammar = new(Layout, new Connections());
+
+    /// <summary>The fixed tree of a mount: what NetnsFileSystem pins before the grammar is asked.</summary>
+    private sealed class Tree
+    {
+        public readonly DirectoryNode Root = new("", null, DirectoryRole.Root, 0x1ED) { IsPinned = true };
+        public readonly Dictionary<(DirectoryNode, string), Node> Fixed = [];
+
+        public Tree()
+        {
+            var tcp = Add(new DirectoryNode("tcp", Root, DirectoryRole.Transport, 0x1ED) { IsPinned = true, Transport = "tcp" });
+            Add(new DirectoryNode("udp", Root, DirectoryRole.Transport, 0x1ED) { IsPinned = true, Transport = "udp" });
+            var unix = Add(new DirectoryNode("unix", Root, DirectoryRole.Unix, 0x1ED) { IsPinned = true });
+            Add(new DirectoryNode("conn", Root, DirectoryRole.Connections, 0x1ED) { IsPinned = true });
+            Add(new DirectoryNode("net", Root, DirectoryRole.ProcNet, 0x1ED) { IsPinned = true });
+            Add(new SymlinkNode("ns", Root, "/proc/self/ns/net"));
+            Add(new TextFileNode("status", Root, () => "", 0x124));
+            Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, 0x1ED) { IsPinned = true, Transport = "tcp" });
+            Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, 0x1ED) { IsPinned = true, Transport = "unix" });
+        }
+
+        private T Add<T>(T node) where T : Node
+        {
+            Fixed[((DirectoryNode)node.Parent!, node.Name)] = node;
+            return node;
+        }
+    }
+
+    private static readonly Tree Mount = new();
+
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        Node current = Mount.Root;
+        int start = 0;
+        while (start <= input.Length)
+        {
+            int slash = input[start..].IndexOf((byte)'/');
+            int end = slash < 0 ? input.Length : start + slash;
+            var component = input[start..end];
+            start = end + 1;
+            Components(component);
+            if (component.IsEmpty)
+            {
+                if (slash < 0)
+                    break;
+                continue; // "a//b", a leading or trailing '/': the kernel never sends an empty name
+            }
+            if (current is not DirectoryNode dir)
+                return; // ENOTDIR: a path continues below a file
+            var next = Lookup(dir, component);
+            if (next is null)
+                return; // refused: the walk ends here, as open(2) would
+            current = next;
+            if (slash < 0)
+                break;
+        }
+    }
+
+    /// <summary>One LOOKUP as NetnsFileSystem does it: the pinned entries first, then the grammar.</summary>
+    private static Node? Lookup(DirectoryNode dir, ReadOnlySpan<byte> name)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(name) && Mount.Fixed.TryGetValue((dir, Encoding.UTF8.GetString(name)), out var pinned))
+            return pinned;
+        var e = Grammar.Resolve(dir, name, out var make);
+        var again = Grammar.Resolve(dir, name, out var make2);
+        Targets.Check(e == again && (make is null) == (make2 is null), $"Resolve is not deterministic: {e} then {again}");
+        Targets.Check(Array.IndexOf(Allowed, e) >= 0, $"Resolve answered {e} for {Show(name)} in a {dir.Role} directory");
+        Targets.Check((e == 0) == (make is not null), $"Resolve answered {e} with{(make is null ? "out" : "")} a node maker");
+        if (name.Length > PathGrammar.NameMax)
+            Targets.Check(e == Errno.ENAMETOOLONG, $"a {name.Length}-byte name answered {e}, not ENAMETOOLONG");
+        if (e != 0)
+            return null;
+        var node = make!();
+        string text = Encoding.UTF8.GetString(name);
+        Targets.Check(node.Name == text, $"the node for {Show(name)} is named {node.Name}");
+        Targets.Check(ReferenceEquals(node.Parent, dir), "the node's parent is not the directory it was looked up in");
+        _ = node.Mode;
+        _ = node.Size;
+        if (node is SocketFileNode file)
+            CheckRecipe(file.Recipe, text);
+        return node;
+    }
+
+    private static void CheckRecipe(SocketRecipe recipe, string name)
+    {
+        switch (recipe)
+        {
+            case DialRecipe dial when dial.Host is not null:
+                Targets.Check(dial.Port is >= 1 and <= 65535, $"dial port {dial.Port} for {name}");
+                Targets.Check(HostName.IsWellFormed(dial.Host), $"dial host {dial.Host} is not well-formed");
+                break;
+            case ListenRecipe listen:
+                Targets.Check(listen.Bind.Port is >= 0 and <= 65535, $"listen port {listen.Bind.Port}");
+                break;
+        }
+    }
+
+    /// <summary>The parsers on their own, with what each promises.</summary>
+    private static void Components(ReadOnlySpan<byte> raw)
+    {
+        string text = Encoding.UTF8.GetString(raw); // lossy is fine: these take strings
+        var e = SocketTriple.TryParse(text, out var kind);
+        if (e == 0)
+        {
+            Targets.Check(SocketTriple.LooksLikeTriple(text), $"TryParse accepted {Show(raw)}, which LooksLikeTriple denies");
+            Targets.Check(kind.Protocol is >= 0 and <= 255, $"protocol {kind.Protocol} from {Show(raw)}");
+        }
+        bool wellFormed = HostName.IsWellFormed(text);
+        if (wellFormed)
+            Targets.Check(text.Length is > 0 and <= HostName.MaxLength, $"IsWellFormed accepted a {text.Length}-char host");
+        if (HostName.TryResolve(text, out var address) == 0)
+        {
+            Targets.Check(address.AddressFamily is System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6, $"resolved {Show(raw)} to {address.AddressFamily}");
+            if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !text.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+                Targets.Check(address.ToString() == text, $"IPv4 literal {text} resolved to {address}");
+        }
+        if (HostName.TryParsePort(text, out int port) == 0)
+            Targets.Check(port is >= 1 and <= 65535 && port.ToString(System.Globalization.CultureInfo.InvariantCulture) == text, $"port {Show(raw)} parsed as {port}");
+        if (HostName.TryParseListenPort(text, out int lport) == 0)
+            Targets.Check(lport is >= 0 and <= 65535 && lport.ToString(System.Globalization.CultureInfo.InvariantCulture) == text, $"listen port {Show(raw)} parsed as {lport}");
+        _ = IPAddress.None;
+    }
+
+    internal static string Show(ReadOnlySpan<byte> raw) =>
+        raw.Length > 64 ? $"<{raw.Length} bytes: {Convert.ToHexString(raw[..32])}...>" : $"<{Convert.ToHexString(raw)}>";
+}
+
+/// <summary>(b) The FUSE request decoder and the session's dispatch, driven as the kernel drives
+/// them: the input is a sequence of raw requests (each starts with a fuse_in_header whose len field
+/// frames it; a bad len makes the rest one message), written one message at a time into a
+/// SOCK_SEQPACKET pair whose other end is a real <see cref="FuseSession"/>'s device. A small
+/// filesystem answers everything, defers reads of an empty pipe (woken by writes, or interrupted),
+/// lists directories with <see cref="DirentWriter"/> and sends poll notifications. After the input,
+/// a GETATTR sentinel must be answered within <see cref="ReplyTimeout"/> (else: a hang); then the
+/// deferred reads are released and a second sentinel flushes their replies. Invariants: the reader
+/// never crashes, no handler exception is logged, every reply is well-formed and answers a request
+/// that was sent (never more replies than requests with that unique), and no deferred request is
+/// left tracked by the session.</summary>
+public sealed class RequestTarget : IDisposable
+{
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>Inputs are cut here: a kernel request is at most max_write plus headers anyway.</summary>
+    public const int MaxInput = 256 * 1024;
+
+    public const int MaxMessages = 256;
+
+    private static RequestTarget? s_shared;
+
+    /// <summary>One session for the whole process (persistent fuzzing); made again after a finding.</summary>
+    public static RequestTarget Shared => s_shared ??= new RequestTarget();
+
+    /// <summary>Ends the shared session, if one was made.</summary>
+    public static void DisposeShared()
+    {
+        s_shared?.Dispose();
+        s_shared = null;
+    }
+
+    private readonly int _kernelFd;
+    private readonly FuseSession _session;
+    private readonly FuzzFileSystem _fs = new();
+    private readonly ErrorSink _sink = new();
+    private readonly BlockingCollection<byte[]> _replies = new();
+    private readonly Thread _receiver;
+    private volatile bool _closing;
+
+    public RequestTarget()
+    {
+        (int device, _kernelFd) = Libc.SeqPacketPair();
+        var log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(_sink).CreateLogger();
+        _session = new FuseSession(new FuseDevice(device), _fs, new FuseSessionOptions { Readers = 1, LogRequests = true }, log);
+        _session.Start();
+        _receiver = new Thread(Receive) { IsBackground = true, Name = "fuzz-kernel" };
+        _receiver.Start();
+    }
+
+    private void Receive()
+    {
+        var buf = new byte[2 << 20];
+        while (!_closing)
+        {
+            int n = Libc.Read(_kernelFd, buf);
+            if (n <= 0)
+                break;
+            _replies.Add(buf[..n]);
+        }
+        _replies.CompleteAdding();
+    }
+
+    public void Run(ReadOnlySpan<byte> input)
+    {
+        try
+        {
+            RunOne(input);
+        }
+        catch
+        {
+            // A finding leaves the session in an unknown state: the next input gets a fresh one.
+            if (ReferenceEquals(s_shared, this))
+                s_shared = null;
+            Dispose();
+            throw;
+        }
+    }
+
+    private void RunOne(ReadOnlySpan<byte> input)
+    {
+        if (input.Length > MaxInput)
+            input = input[..MaxInput];
+        _sink.Clear();
+        var sent = new Dictionary<ulong, int>();
+        int messages = 0;
+        while (!input.IsEmpty && messages < MaxMessages)
+        {
+            int len = input.Length;
+            if (input.Length >= RequestDecoder.InHeaderSize)
+            {
+                uint declared = BitConverter.ToUInt32(input);
+                if (declared >= RequestDecoder.InHeaderSize && declared <= input.Length)
+                    len = (int)declared;
+            }
+            var message = input[..len];
+            input = input[len..];
+            if (RequestDecoder.TryReadHeader(message, out var h))
+                sent[h.Unique] = sent.GetValueOrDefault(h.Unique) + 1;
+            Send(message);
+            messages++;
+        }
+        var replies = new List<byte[]>();
+        ulong sentinel = Sentinel(sent);
+        AwaitSentinel(sentinel, replies, "the input");
+        _fs.ReleaseWaiters();
+        ulong sentinel2 = Sentinel(sent, sentinel + 1);
+        AwaitSentinel(sentinel2, replies, "the release of deferred reads");
+        Check(replies, sent);
+    }
+
+    private static ulong Sentinel(Dictionary<ulong, int> sent, ulong start = 0xF0F0_F0F0_0000_0000)
+    {
+        ulong s = start;
+        while (sent.ContainsKey(s))
+            s++;
+        return s;
+    }
+
+    private void AwaitSentinel(ulong unique, List<byte[]> replies, string after)
+    {
+        var header = new FuseInHeader
+        {
+            Len = (uint)(RequestDecoder.InHeaderSize + Unsafe.SizeOf<FuseGetAttrIn>()),
+            Opcode = (uint)FuseOpcode.GetAttr, Unique = unique, NodeId = FuzzFileSystem.RootIno, Pid = 1,
+        };
+        var message = new byte[header.Len];
+        MemoryMarshal.Write(message, in header);
+        Send(message);
+        var deadline = DateTime.UtcNow + ReplyTimeout;
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !_replies.TryTake(out var reply, left))
+            {
+                throw new FuzzFindingException($"hang: no answer to a GETATTR within {ReplyTimeout.TotalSeconds} s after {after}" +
+                    $" (session ended: {_session.Ended.IsCompleted}; log: {string.Join(" | ", _sink.All().TakeLast(5))})");
+            }
+            if (reply.Length >= 16 && BitConverter.ToUInt64(reply, 8) == unique)
+            {
+                Targets.Check(BitConverter.ToInt32(reply, 4) == 0, $"the sentinel GETATTR failed with {BitConverter.ToInt32(reply, 4)}");
+                return;
+            }
+            replies.Add(reply);
+        }
+    }
+
+    private void Check(List<byte[]> replies, Dictionary<ulong, int> sent)
+    {
+        var crashes = _sink.Crashes();
+        Targets.Check(crashes.Count == 0, "the session logged: " + string.Join(" | ", crashes));
+        Targets.Check(!_session.Ended.IsCompleted, "the session ended");
+        var answered = new Dictionary<ulong, int>();
+        foreach (var r in replies)
+        {
+            Targets.Check(r.Length >= 16, $"a reply of {r.Length} bytes");
+            var h = MemoryMarshal.Read<FuseOutHeader>(r);
+            Targets.Check(h.Len == (uint)r.Length, $"a reply whose len {h.Len} is not its size {r.Length}");
+            if (h.Unique == 0 && (!sent.ContainsKey(0) || h.Error > 0))
+            {
+                // a notification (a request of unique 0, which no kernel sends, makes replies look alike)
+                Targets.Check(h.Error is >= (int)FuseNotifyCode.Poll and <= (int)FuseNotifyCode.Delete, $"a notification with code {h.Error}");
+                continue;
+            }
+            Targets.Check(h.Error is <= 0 and > -4096, $"a reply with error field {h.Error}");
+            Targets.Check(h.Error == 0 || r.Length == 16, $"an error reply ({h.Error}) with a {r.Length - 16}-byte payload");
+            int n = answered[h.Unique] = answered.GetValueOrDefault(h.Unique) + 1;
+            Targets.Check(n <= sent.GetValueOrDefault(h.Unique), $"request {h.Unique:x} answered {n} times, sent {sent.GetValueOrDefault(h.Unique)} times");
+        }
+        Targets.Check(_session.DeferredCount == 0, $"{_session.DeferredCount} deferred requests still tracked after all were answered");
+        Targets.Check(_fs.Waiters == 0, "reads still waiting in the filesystem");
+    }
+
+    private void Send(ReadOnlySpan<byte> message)
+    {
+        int n = Libc.Write(_kernelFd, message);
+        Targets.Check(n == message.Length, $"write of a {message.Length}-byte request returned {n} (errno {Marshal.GetLastPInvokeError()})");
+    }
+
+    public void Dispose()
+    {
+        if (_closing)
+            return;
+        _closing = true;
+        _session.Stop();
+        Libc.Shutdown(_kernelFd);
+        _receiver.Join(TimeSpan.FromSeconds(2));
+        Libc.Close(_kernelFd);
+        _session.Dispose();
+        _replies.Dispose();
+    }
+
+    /// <summary>Collects what the session logs: Fatal ("reader crashed") and errors carrying an
+    /// exception ("... threw") are findings; plain errors ("body too short") are expected.</summary>
+    private sealed class ErrorSink : ILogEventSink
+    {
+        private readonly List<LogEvent> _events = [];
+
+        public void Emit(LogEvent logEvent)
+        {
+            if (logEvent.Level < LogEventLevel.Error && logEvent.Exception is null)
+                return;
+            lock (_events)
+                _events.Add(logEvent);
+        }
+
+        public void Clear()
+        {
+            lock (_events)
+                _events.Clear();
+        }
+
+        public List<string> Crashes()
+        {
+            lock (_events)
+            {
+                return [.. _events.Where(e => e.Level == LogEventLevel.Fatal || e.Exception is not null)
+                    .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + " " + e.Exception)];
+            }
+        }
+
+        public List<string> All()
+        {
+            lock (_events)
+                return [.. _events.Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture))];
+        }
+    }
+}
+
+/// <summary>The filesystem behind the request target: root (1) with "file" (2), "dir" (3),
+/// "link" (4) and "pipe" (5). Reads of an empty pipe are deferred; writes to it answer the oldest
+/// waiting read; INTERRUPT releases a waiting read. Every operation answers exactly once.</summary>
+internal sealed class FuzzFileSystem : FuseFileSystem
+{
+    public const ulong RootIno = 1;
+    private const ulong FileIno = 2;
+    private const ulong DirIno = 3;
+    private const ulong LinkIno = 4;
+    private const ulong PipeIno = 5;
+    private static readonly string[] Names = ["", "", "file", "dir", "link", "pipe"];
+    private static readonly byte[] Content = Encoding.ASCII.GetBytes(new string('x', 3000) + "\n");
+
+    private readonly Lock _gate = new();
+    private readonly LinkedList<(FuseRequest Request, int Size)> _waiters = new();
+    private FuseSession? _session;
+
+    public int Waiters
+    {
+        get
+        {
+            lock (_gate)
+                return _waiters.Count;
+        }
+    }
+
+    public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
+
+    private static uint ModeOf(ulong ino) => ino switch
+    {
+        RootIno or DirIno => 0x4000 | 0x1ED,
+        LinkIno => 0xA000 | 0x1FF,
+        _ => 0x8000 | 0x1B6,
+    };
+
+    private static bool Exists(NodeId node) => node.Value is >= RootIno and <= PipeIno;
+
+    private static FuseAttr Attr(ulong ino) => new()
+    {
+        Ino = ino, Mode = ModeOf(ino), NLink = 1, Size = ino == FileIno ? (ulong)Content.Length : 0, BlkSize = 4096,
+    };
+
+    private static FuseEntryOut Entry(ulong ino) => new() { NodeId = ino, Generation = 1, EntryValid = 1, AttrValid = 1, Attr = Attr(ino) };
+
+    public override void Lookup(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name)
+    {
+        if (parent.Value != RootIno)
+        {
+            req.ReplyError(Exists(parent) ? Errno.ENOENT : Errno.ENOTDIR);
+            return;
+        }
+        for (ulong ino = FileIno; ino <= PipeIno; ino++)
+        {
+            if (name.SequenceEqual(Encoding.ASCII.GetBytes(Names[ino])))
+            {
+                req.Reply(Entry(ino));
+                return;
+            }
+        }
+        req.ReplyError(Errno.ENOENT);
+    }
+
+    public override void GetAttr(FuseRequest req, NodeId node, FileHandle? fh)
+    {
+        if (!Exists(node))
+            req.ReplyError(Errno.ENOENT);
+        else
+            req.Reply(new FuseAttrOut { AttrValid = 1, Attr = Attr(node.Value) });
+    }
+
+    public override void SetAttr(FuseRequest req, NodeId node, in FuseSetAttrIn attr) => GetAttr(req, node, null);
+
+    public override void ReadLink(FuseRequest req, NodeId node)
+    {
+        if (node.Value == LinkIno)
+            req.ReplyData("file"u8);
+        else
+            req.ReplyError(Errno.EINVAL);
+    }
+
+    public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target) =>
+        req.ReplyError(name.IsEmpty || target.IsEmpty ? Errno.EINVAL : Errno.EPERM);
+
+    public override void MkNod(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, uint mode, uint rdev, uint umask) => req.ReplyError(Errno.EPERM);
+
+    public override void MkDir(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, uint mode, uint umask) => req.ReplyError(Errno.EEXIST);
+
+    public override void Unlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name)
+    {
+        req.ReplyEmpty();
+        if (name.Length <= 255)
+            _session?.NotifyInvalEntry(parent, name);
+    }
+
+    public override void RmDir(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name) => req.ReplyError(Errno.ENOTEMPTY);
+
+    public override void Open(FuseRequest req, NodeId node, int flags)
+    {
+        if (!Exists(node))
+            req.ReplyError(Errno.ENOENT);
+        else
+            req.ReplyOpen(new FileHandle(node.Value * 100), node.Value == PipeIno ? OpenReplyFlags.StreamFile : OpenReplyFlags.None);
+    }
+
+    public override void Create(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, int flags, uint mode, uint umask) =>
+        FuseSession.ReplyCreate(req, Entry(PipeIno), new FileHandle(PipeIno * 100), OpenReplyFlags.StreamFile);
+
+    public override void Read(FuseRequest req, NodeId node, FileHandle fh, long offset, int size, int flags)
+    {
+        if (node.Value == PipeIno)
+        {
+            if ((flags & 0x800) != 0)
+            {
+                req.ReplyError(Errno.EAGAIN);
+                return;
+            }
+            LinkedListNode<(FuseRequest, int)> waiter;
+            lock (_gate)
+                waiter = _waiters.AddLast((req, size));
+            req.Defer(r =>
+            {
+                lock (_gate)
+                {
+                    if (waiter.List is not null)
+                        _waiters.Remove(waiter);
+                }
+            });
+            return;
+        }
+        if (node.Value != FileIno)
+        {
+            req.ReplyError(Exists(node) ? Errno.EISDIR : Errno.ENOENT);
+            return;
+        }
+        if (offset < 0 || offset >= Content.Length)
+        {
+            req.ReplyData([]);
+            return;
+        }
+        var data = Content.AsSpan((int)offset, Math.Min(size, Content.Length - (int)offset));
+        var scratch = FuseRequest.Scratch(data.Length);
+        data.CopyTo(scratch);
+        req.ReplyScratch(data.Length);
+    }
+
+    public override void Write(FuseRequest req, NodeId node, FileHandle fh, long offset, ReadOnlySpan<byte> data, int flags)
+    {
+        if (node.Value != PipeIno)
+        {
+            req.ReplyError(Errno.EBADF);
+            return;
+        }
+        (FuseRequest Request, int Size)? first = null;
+        lock (_gate)
+        {
+            if (_waiters.First is { } w)
+            {
+                first = w.Value;
+                _waiters.RemoveFirst();
+            }
+        }
+        if (first is { } f)
+            f.Request.ReplyData(data[..Math.Min(data.Length, Math.Min(f.Size, 4096))]);
+        req.ReplyWrite((uint)data.Length);
+    }
+
+    public override void ReadDir(FuseRequest req, NodeId node, FileHandle fh, long offset, int size)
+    {
+        if (node.Value is not (RootIno or DirIno))
+        {
+            req.ReplyError(Errno.ENOTDIR);
+            return;
+        }
+        var writer = new DirentWriter(FuseRequest.Scratch(size));
+        for (long i = Math.Max(0, offset); i < Names.Length; i++)
+        {
+            string name = i < 2 ? (i == 0 ? "." : "..") : Names[i];
+            if (!writer.TryAdd((ulong)Math.Max(1, i), (ulong)(i + 1), ModeOf((ulong)Math.Max(1, i)) >> 12, Encoding.ASCII.GetBytes(name)))
+                break;
+        }
+        req.ReplyScratch(writer.Length);
+    }
+
+    public override void Access(FuseRequest req, NodeId node, int mask) => req.ReplyError(Exists(node) ? 0 : Errno.ENOENT);
+
+    public override void Poll(FuseRequest req, NodeId node, FileHandle fh, ulong kh, PollFlags flags, uint events)
+    {
+        bool readable;
+        lock (_gate)
+            readable = node.Value != PipeIno;
+        req.ReplyPoll(readable ? 0x5u : 0x4u);
+        if ((flags & PollFlags.ScheduleNotify) != 0)
+            _session?.NotifyPoll(kh);
+    }
+
+    /// <summary>Answers every waiting read (end of one input): EOF.</summary>
+    public void ReleaseWaiters()
+    {
+        List<FuseRequest> all;
+        lock (_gate)
+        {
+            all = [.. _waiters.Select(w => w.Request)];
+            _waiters.Clear();
+        }
+        foreach (var r in all)
+            r.ReplyData([]);
+    }
+}
+
+/// <summary>The few libc calls the request target needs (a SOCK_SEQPACKET pair plays /dev/fuse).</summary>
+internal static unsafe partial class Libc
+{
+    private const int AF_UNIX = 1;
+    private const int SOCK_SEQPACKET = 5;
+    private const int SOCK_CLOEXEC = 0x80000;
+    private const int SOL_SOCKET = 1;
+    private const int SO_SNDBUFFORCE = 32;
+    private const int SO_RCVBUFFORCE = 33;
+
+    [LibraryImport("libc", EntryPoint = "socketpair", SetLastError = true)]
+    private static partial int socketpair(int domain, int type, int protocol, int* sv);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int setsockopt(int fd, int level, int name, int* value, int length);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    private static partial int shutdown(int fd, int how);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int close(int fd);
+
+    /// <summary>A connected pair; big buffers (as root) so that a burst of requests never waits.</summary>
+    public static (int A, int B) SeqPacketPair()
+    {
+        int* sv = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+            throw new IOException($"socketpair failed: errno {Marshal.GetLastPInvokeError()}");
+        int size = 8 << 20;
+        for (int i = 0; i < 2; i++)
+        {
+            setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, 4);
+            setsockopt(sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &size, 4);
+        }
+        return (sv[0], sv[1]);
+    }
+
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = read(fd, p, buffer.Length);
+                if (n >= 0 || Marshal.GetLastPInvokeError() != (int)Errno.EINTR)
+                    return (int)n;
+            }
+        }
+    }
+
+    public static int Write(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            while (true)
+            {
+                nint n = write(fd, p, data.Length);
+                if (n >= 0 || Marshal.GetLastPInvokeError() != (int)Errno.EINTR)
+                    return (int)n;
+            }
+        }
+    }
+
+    public static void Shutdown(int fd) => shutdown(fd, 2);
+
+    public static void Close(int fd) => close(fd);
+}
