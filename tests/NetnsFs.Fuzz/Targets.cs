@@ -72,7 +72,7 @@ public static class PathTarget
 
         public Errno Control(ulong handle, string command) => command == "shutdown" ? 0 : Errno.EINVAL;
 
-        public string ReadProcNet(string file) => file;
+        public string ReadProcNet(NetnsFs.FileSystem.NamespaceView view, string file) => file;
     }
 
     private static readonly PathGrammar Grammar = new(Layout, new Connections());

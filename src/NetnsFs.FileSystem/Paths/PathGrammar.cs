@@ -118,7 +118,7 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
     private Errno ResolveListen(DirectoryNode dir, string name, out Func<Node>? make)
     {
         make = null;
-        if (name.Length > 0 && char.IsAsciiDigit(name[0]) && !name.Contains('.', StringComparison.Ordinal))
+        if (name.Length > 0 && name.All(char.IsAsciiDigit))
             return ResolveListenPort(dir, name, "*", out make);
         if (!IPAddress.TryParse(name, out _) || HostName.TryResolve(name, out _) != 0)
             return Errno.ENOENT;

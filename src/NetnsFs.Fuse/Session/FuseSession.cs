@@ -166,6 +166,8 @@ public sealed partial class FuseSession : IDisposable
     /// <summary>Drops a name from the kernel's dentry cache (a listener closed, a namespace removed).</summary>
     public void NotifyInvalEntry(NodeId parent, ReadOnlySpan<byte> name)
     {
+        if (name.Length > 255)
+            return; // no such name can be cached
         Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize + Unsafe.SizeOf<FuseNotifyInvalEntryOut>() + name.Length + 1];
         ReplyEncoder.EncodeInvalEntry(buf, parent, name);
         var errno = _device.Write(buf);

@@ -37,7 +37,7 @@ public sealed class MultiMountTests
         Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("1"));
 
         // A veth peer inside shows the namespace is real, and goes with it on rmdir.
-        string veth = "vm" + Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture)[^4..] + Random.Shared.Next(100, 999);
+        string veth = "vm" + (Environment.ProcessId % 65536).ToString("x4", CultureInfo.InvariantCulture) + Random.Shared.Next(100, 999);
         try
         {
             Run.Checked(Run.Process("ip", ["link", "add", veth + "h", "type", "veth", "peer", "name", veth + "n", "netns", m["one/ns"]]));

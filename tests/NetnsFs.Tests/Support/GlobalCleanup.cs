@@ -1,6 +1,9 @@
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Support;
+using NetnsFs.Tests.Support;
+
+// No namespace: an NUnit [SetUpFixture] applies to the tests of its namespace and below, and this
+// one is for all of them.
 
 /// <summary>After all tests: nothing of ours stays mounted or running, even when a test failed
 /// before its own cleanup.</summary>
