@@ -41,7 +41,7 @@ fuzz:
 
 # 1 000 000 open/close cycles with transfers; fd count and RSS recorded (tests/NetnsFs.Fuzz/SOAK.md).
 soak: deps publish
-	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs tests/NetnsFs.Fuzz/soak
+	NETNSFS_BIN=$(CURDIR)/$(PUBLISH)/netnsfs tests/NetnsFs.Fuzz/soak
 
 demo: deps build
 	@bash samples/demo.sh $(BIN)/netnsfs
