@@ -56,6 +56,9 @@ internal static unsafe partial class FuseLibc
     }
 
     public const int EFD_NONBLOCK = 0x800;
+    public const int O_NONBLOCK = 0x800;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
 
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;

@@ -11,7 +11,13 @@ public sealed unsafe class FuseDevice : IDisposable
     private int _fd;
     private readonly int _wake = eventfd(0, O_CLOEXEC | EFD_NONBLOCK);
 
-    public FuseDevice(int fd) => _fd = fd;
+    public FuseDevice(int fd)
+    {
+        _fd = fd;
+        // Non-blocking: several readers wake from poll for one request; those that lose the race
+        // must go back to poll (where Wake reaches them), not sleep inside read(2).
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+    }
 
     public int Fd => _fd;
 
