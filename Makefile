@@ -2,15 +2,21 @@
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 SBINDIR    ?= /sbin
+UNITDIR    ?= /lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/netnsfs
+INCLUDEDIR ?= $(PREFIX)/include
 CONFIG     ?= Release
 DOTNET     ?= dotnet
 BIN        := src/NetnsFs.Cli/bin/$(CONFIG)/net10.0
 PUBLISH    := artifacts/publish
+VERSION    := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+DEB        := artifacts/netnsfs_$(VERSION)_amd64.deb
 
 # Debian packages the tests and the demo need; installed only when missing.
-DEB_PACKAGES := fuse3 iproute2 util-linux python3 gcc libc6-dev socat clang zlib1g-dev
+DEB_PACKAGES := fuse3 iproute2 util-linux python3 gcc libc6-dev socat clang zlib1g-dev perl libsocket-msghdr-perl nodejs
 
-.PHONY: all build test demo install uninstall publish deps clean bench fuzz soak
+.PHONY: all build test demo install install-files uninstall publish deb deps clean bench fuzz soak
 
 all: build
 
@@ -50,15 +56,43 @@ demo: deps build
 publish:
 	$(DOTNET) publish src/NetnsFs.Cli/NetnsFs.Cli.csproj -c Release -r linux-x64 -p:NativeAot=true -o $(PUBLISH) --nologo
 
+# The NativeAOT binary needs no libMono.Unix.so: netnsfs calls only libc (checked with strace on
+# a mount, dials, listeners and handoffs), so only the binary is installed.
 install: publish
+	@$(MAKE) --no-print-directory install-files
+
+# What install copies, from an existing publish output (make deb uses it too).
+install-files:
 	install -D -m 0755 $(PUBLISH)/netnsfs $(DESTDIR)$(PREFIX)/bin/netnsfs
-	for so in $(PUBLISH)/*.so; do [ -e "$$so" ] && install -D -m 0644 "$$so" $(DESTDIR)$(PREFIX)/lib/netnsfs/$$(basename $$so) || true; done
 	install -D -m 0755 samples/mount.fuse.netnsfs $(DESTDIR)$(SBINDIR)/mount.fuse.netnsfs
 	sed -i 's|@BINDIR@|$(PREFIX)/bin|' $(DESTDIR)$(SBINDIR)/mount.fuse.netnsfs
+	install -D -m 0644 src/packaging/netnsfs.8 $(DESTDIR)$(MANDIR)/man8/netnsfs.8
+	install -D -m 0644 src/packaging/netnsfs@.service $(DESTDIR)$(UNITDIR)/netnsfs@.service
+	sed -i 's|@BINDIR@|$(PREFIX)/bin|' $(DESTDIR)$(UNITDIR)/netnsfs@.service
+	install -D -m 0644 samples/python/netnsfs.py $(DESTDIR)$(DATADIR)/python/netnsfs.py
+	install -D -m 0644 samples/c/netnsfs.h $(DESTDIR)$(INCLUDEDIR)/netnsfs.h
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/netnsfs $(DESTDIR)$(SBINDIR)/mount.fuse.netnsfs
+	rm -f $(DESTDIR)$(MANDIR)/man8/netnsfs.8 $(DESTDIR)$(UNITDIR)/netnsfs@.service
+	rm -f $(DESTDIR)$(DATADIR)/python/netnsfs.py $(DESTDIR)$(INCLUDEDIR)/netnsfs.h
+	-rmdir $(DESTDIR)$(DATADIR)/python $(DESTDIR)$(DATADIR) 2>/dev/null
 	rm -rf $(DESTDIR)$(PREFIX)/lib/netnsfs
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+
+# A Debian package (dpkg-deb only): the NativeAOT binary in /usr/bin, the mount helper, the man
+# page, the systemd unit template and the handoff clients. apt install ./$(DEB)
+deb: publish
+	rm -rf artifacts/deb && mkdir -p artifacts/deb/DEBIAN
+	$(MAKE) --no-print-directory install-files DESTDIR=$(CURDIR)/artifacts/deb PREFIX=/usr SBINDIR=/sbin UNITDIR=/lib/systemd/system
+	gzip -9n artifacts/deb/usr/share/man/man8/netnsfs.8
+	install -D -m 0644 LICENSE artifacts/deb/usr/share/doc/netnsfs/copyright
+	sed -e 's|@VERSION@|$(VERSION)|' -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN artifacts/deb | cut -f1)|" \
+	  src/packaging/debian/control > artifacts/deb/DEBIAN/control
+	install -m 0755 src/packaging/debian/postinst src/packaging/debian/postrm artifacts/deb/DEBIAN/
+	dpkg-deb --root-owner-group -Zxz --build artifacts/deb $(DEB)
+	@dpkg-deb --info $(DEB) | sed -n 's/^ *\(Package\|Version\|Architecture\|Depends\):/&/p'
 
 clean:
 	$(DOTNET) clean NetnsFs.sln -c $(CONFIG) --nologo -v q

@@ -1,13 +1,15 @@
 namespace NetnsFs.Cli;
 
-/// <summary>The --help text; kept in step with netnsfs(8) and the README.</summary>
+/// <summary>The --help text; kept in step with netnsfs(8) (src/packaging/netnsfs.8) and the README.
+/// tests/NetnsFs.Tests/Samples/ManPageTests.cs parses both: the entries of "options" and "paths"
+/// (two-space indent, name first) and the flags of the usage lines must be those of the man page.</summary>
 internal static class Usage
 {
     public const string Text = """
         usage: netnsfs SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-d]
                mount -t fuse.netnsfs [-o OPTIONS] SOURCE MOUNTPOINT
                netnsfs exec MOUNTPOINT --socket [NAME=]PATH [--socket ...] -- COMMAND [ARGS...]
-               netnsfs --help | --version
+               netnsfs -h|--help | -V|--version
 
         Mounts a network namespace: files in the mount are sockets made inside it.
 
@@ -35,13 +37,16 @@ internal static class Usage
           udp/HOST/PORT          a connected UDP socket; one write is one datagram
           unix/@NAME             a connection to the abstract unix socket NAME of the namespace
           tcp/listen/PORT        listen on PORT (all addresses); each open accepts one connection
-          tcp/listen/ADDR/PORT   listen on one address; unix/listen/@NAME: an abstract unix listener
+          tcp/listen/ADDR/PORT   listen on one address
+          unix/listen/@NAME      an abstract unix listener
           conn/N/                one open socket: local, remote, state, path, owner, ctl
           conn/self/             the caller's (or its shell's) newest socket; echo shutdown > conn/self/ctl
           net/                   the namespace's /proc/net tables (dev, tcp, route, ...)
           ns                     the namespace itself (nsenter --net=MOUNTPOINT/ns)
           status                 namespace inode, origin, options, open sockets, listeners
           handoff                unix socket handing out real sockets (see netnsfs exec, NetnsFs.Client)
+
+        exit status: 0 mounted (or done), 1 failure, 2 bad command line or option. See netnsfs(8).
 
         """;
 }
