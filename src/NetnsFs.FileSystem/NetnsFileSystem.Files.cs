@@ -22,6 +22,9 @@ public sealed partial class NetnsFileSystem
             case SocketFileNode s:
                 OpenSocket(req, s, flags, null);
                 break;
+            case TextFileNode { Parent: DirectoryNode { Role: DirectoryRole.Connection } conn } when !Exists(conn.Handle):
+                req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
+                break;
             case TextFileNode t:
                 var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content()), t.Control));
                 req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);

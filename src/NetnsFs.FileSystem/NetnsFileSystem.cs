@@ -164,6 +164,11 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         {
             string text = Encoding.UTF8.GetString(name);
             var existing = _nodes.FindChild(dir, text);
+            if (existing is DirectoryNode { Role: DirectoryRole.Connection } gone && !Exists(gone.Handle))
+            {
+                _nodes.Detach(gone); // the socket closed: conn/N goes with it
+                return Errno.ENOENT;
+            }
             if (existing is not null)
             {
                 _nodes.CountLookup(existing);

@@ -34,9 +34,10 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         {
             if (_closed)
                 return;
-            if ((events & (IoEvents.Hup | IoEvents.Err | IoEvents.RdHup)) != 0 && (events & IoEvents.In) == 0)
+            bool hungUp = (events & (IoEvents.Hup | IoEvents.Err | IoEvents.RdHup)) != 0;
+            if (hungUp && (_inFlight is not null || (events & IoEvents.In) == 0))
             {
-                CloseLocked();
+                CloseLocked(); // the client is gone: cancel what it asked for
                 return;
             }
             ReadRequests();
