@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using NetnsFs.Tests.Sockets;
+using NetnsFs.Tests.Support;
+using NUnit.Framework;
+
+namespace NetnsFs.Tests.Lifetime;
+
+/// <summary>A mount made in a private mount namespace lives as long as that mount namespace: when
+/// its last process exits, the kernel drops the mount, the daemon exits, and the network namespace
+/// it created is freed. Watched from outside through a veth pair whose peer lives inside.</summary>
+public sealed class ReapingTests
+{
+    private const string MountInPrivateNs = """
+        set -e
+        "$NETNSFS" x "$DIR" -o create
+        ip link set "$PEER" netns "$DIR/ns"
+        grep -q "$PEER:" "$DIR/net/dev"
+        grep '^pid=' "$DIR/status"
+        echo ready
+        if [ "$HOLD" = 1 ]; then exec sleep 600; fi
+        """;
+
+    private static string MountsOf(int pid, string dir)
+    {
+        try
+        {
+            return string.Join('\n', File.ReadAllLines($"/proc/{pid}/mountinfo").Where(l => l.Contains(dir, StringComparison.Ordinal)));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    [TestCase(false, TestName = "The_namespace_is_freed_when_the_private_mount_namespace_ends_normally")]
+    [TestCase(true, TestName = "The_namespace_is_freed_when_the_last_process_of_the_private_mount_namespace_is_SIGKILLed")]
+    public void Reaping(bool sigkill)
+    {
+        using var tmp = new TempDir("life");
+        string dir = tmp.Sub("mnt");
+        using var veth = new VethPair();
+        int daemon = 0;
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["NETNSFS"] = Netnsfs.Binary,
+                ["DIR"] = dir,
+                ["PEER"] = veth.Peer,
+                ["HOLD"] = sigkill ? "1" : "0",
+            };
+            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            // (The script checked that the peer arrived in DIR/net/dev. Without HOLD its shell may be
+            // gone, and everything reaped, by now.)
+            Assert.That(veth.PeerOnHost, Is.False, "the peer moved into the mount's namespace");
+            Assert.That(Mounts.IsMounted(dir), Is.False, "the mount exists only in the private mount namespace");
+
+            if (sigkill)
+            {
+                Assert.That(Processes.IsAlive(daemon), Is.True, holder.ToString());
+                Thread.Sleep(500);
+                Assert.That(veth.HostExists, Is.True, "held by the sleeping process's mount namespace");
+                Assert.That(Processes.IsAlive(daemon), Is.True);
+                Run.Checked(SocketKit.Exec("kill", ["-KILL", holder.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            }
+            Assert.That(SocketKit.Eventually(() => holder.HasExited, TimeSpan.FromSeconds(30), pollMs: 5), Is.True, holder.ToString());
+            var sw = Stopwatch.StartNew();
+            bool gone = SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(2), pollMs: 10);
+            var elapsed = sw.Elapsed;
+            if (!sigkill)
+                Assert.That(holder.ExitCode, Is.Zero, holder.ToString());
+            string daemonMounts = MountsOf(daemon, dir);
+            Assert.That(gone, Is.True, $"the namespace (and the veth in it) should be gone within 2 s of the mount namespace's end; after {elapsed.TotalMilliseconds:F0} ms the host end is still there; daemon alive: {Processes.IsAlive(daemon)}; the daemon's own mount namespace holds: '{daemonMounts}'");
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(2)), Is.True, "the daemon exited with its mount");
+            Assert.That(Directory.Exists($"/run/netnsfs/{daemon}"), Is.False, "the daemon cleaned up its handoff directory");
+        }
+        finally
+        {
+            LifetimeKit.KillDaemon(daemon);
+        }
+    }
+}

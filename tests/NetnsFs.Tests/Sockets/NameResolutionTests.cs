@@ -1,0 +1,57 @@
+using NetnsFs.Tests.Support;
+using NUnit.Framework;
+
+namespace NetnsFs.Tests.Sockets;
+
+/// <summary>tcp/NAME/PORT: names are looked up inside the namespace, through the hosts file and the
+/// nameservers the mount was given (hosts=, resolv=), never the host's resolver.</summary>
+public sealed class NameResolutionTests
+{
+    private const string DialByNamePy = """
+        import errno, json, os, sys, time
+        M = sys.argv[1]
+        def dial(host):
+            t = time.monotonic()
+            try:
+                fd = os.open('%s/tcp/%s/7070' % (M, host), os.O_RDWR)
+            except OSError as e:
+                return {'error': errno.errorcode.get(e.errno, str(e.errno)), 'ms': (time.monotonic() - t) * 1000}
+            data = b''
+            while not data.endswith(b'\n'):
+                d = os.read(fd, 100)
+                if not d:
+                    break
+                data += d
+            os.close(fd)
+            return {'reply': data.decode().strip(), 'ms': (time.monotonic() - t) * 1000}
+        print(json.dumps({h: dial(h) for h in sys.argv[2:]}))
+        """;
+
+    [Test]
+    public void Names_resolve_through_a_DNS_server_that_exists_only_inside_the_namespace()
+    {
+        using var tmp = new TempDir("sock");
+        string hosts = SocketKit.WriteFile(tmp, "hosts", "127.0.0.1 fromhosts.netnsfs.test\n");
+        string resolv = SocketKit.WriteFile(tmp, "resolv.conf", "nameserver 127.0.0.53\noptions timeout:2 attempts:2\n");
+        using var m = new NetnsfsMount($"create,hosts={hosts},resolv={resolv}");
+        string tag = "inside-" + m.Status["netns_inode"];
+        using var servers = SocketKit.StartServers(m["ns"], tmp, "dns,svc.netnsfs.test,127.0.0.1", $"id,127.0.0.1,7070,{tag}");
+
+        var r = SocketKit.Json(SocketKit.Python(tmp, DialByNamePy, m.Dir, "svc.netnsfs.test", "nosuch.netnsfs.test", "fromhosts.netnsfs.test", "SVC.netnsfs.test"));
+
+        var svc = r.GetProperty("svc.netnsfs.test");
+        Assert.That(svc.TryGetProperty("reply", out var reply) ? reply.GetString() : svc.ToString(), Is.EqualTo(tag), "the name's A record from the namespace's own DNS server");
+        var missing = r.GetProperty("nosuch.netnsfs.test");
+        Assert.That(missing.TryGetProperty("error", out var err) ? err.GetString() : missing.ToString(), Is.EqualTo("ENOENT"), "NXDOMAIN is ENOENT");
+        Assert.That(missing.GetProperty("ms").GetDouble(), Is.LessThan(1500), "answered by the NXDOMAIN, not by a timeout");
+        var fromHosts = r.GetProperty("fromhosts.netnsfs.test");
+        Assert.That(fromHosts.TryGetProperty("reply", out var hr) ? hr.GetString() : fromHosts.ToString(), Is.EqualTo(tag), "hosts= is consulted first");
+        var upper = r.GetProperty("SVC.netnsfs.test");
+        Assert.That(upper.TryGetProperty("reply", out var ur) ? ur.GetString() : upper.ToString(), Is.EqualTo(tag), "names are case-insensitive");
+
+        var queries = servers.Lines.Where(l => l.StartsWith("query ", StringComparison.Ordinal)).ToList();
+        Assert.That(queries, Does.Contain("query svc.netnsfs.test 1"), string.Join('\n', servers.Lines));
+        Assert.That(queries, Does.Contain("query nosuch.netnsfs.test 1"), string.Join('\n', servers.Lines));
+        Assert.That(queries.Any(q => q.Contains("fromhosts", StringComparison.Ordinal)), Is.False, "a name in the hosts file needs no query");
+    }
+}
