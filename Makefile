@@ -40,6 +40,7 @@ test: deps publish
 # Performance against a native socket, socat, a C libfuse proxy (bench/README.md); results in bench/results/.
 bench: deps publish
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/run
+	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/handoff-cost
 
 # Fuzzing with SharpFuzz + AFL++ (tests/NetnsFs.Fuzz/RESULTS.md); FUZZ_SECONDS per target.
 fuzz:
