@@ -41,6 +41,7 @@ test: deps publish
 bench: deps publish
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/run
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/handoff-cost
+	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/many-namespaces
 
 # Fuzzing with SharpFuzz + AFL++ (tests/NetnsFs.Fuzz/RESULTS.md); FUZZ_SECONDS per target.
 fuzz:
