@@ -8,39 +8,10 @@ using NUnit.Framework;
 
 namespace NetnsFs.Tests.Core;
 
-/// <summary>Runs a program to its end with a hard timeout and all of its output. (Unlike
-/// Support.Run.Process, it waits for the output pipes to close after the exit, so no output is lost
-/// to the race of the asynchronous readers.)</summary>
+/// <summary>Process running for the core tests: Support.Run with a required timeout.</summary>
 internal static class Proc
 {
-    public static RunResult Run(string file, IEnumerable<string> args, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            p.WaitForExit(5000);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}");
-        }
-        var elapsed = sw.Elapsed;
-        // The pipes close when the last holder goes; a daemon that kept them would be a bug of its own.
-        if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10)))
-            throw new TimeoutException($"{file}: output still open 10 s after exit (a child kept it)");
-        return new RunResult(p.ExitCode, stdout.Result, stderr.Result, elapsed);
-    }
+    public static RunResult Run(string file, IEnumerable<string> args, TimeSpan timeout) => Support.Run.Process(file, args, timeout);
 
     public static RunResult Bash(string script, TimeSpan timeout) => Run("/bin/bash", ["-c", script], timeout);
 

@@ -20,7 +20,7 @@ public sealed class MultiMountTests
         import socket
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", {{port}})); s.listen()
-        c, _ = s.accept(); c.sendall(b"{{id}}\n"); c.close()' &
+        c, _ = s.accept(); c.sendall(b"{{id}}\n"); c.close()' >/dev/null 2>&1 &
         """;
 
     [Test]

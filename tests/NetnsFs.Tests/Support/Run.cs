@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace NetnsFs.Tests.Support;
 
@@ -12,14 +11,18 @@ public sealed record RunResult(int ExitCode, string Stdout, string Stderr, TimeS
 /// <summary>Runs real programs (bash, python3, ip, mount) with a hard timeout: a test never hangs.</summary>
 public static class Run
 {
+    /// <summary>Runs a program to its end (killed after <paramref name="timeout"/>, default 60 s)
+    /// with all it printed: after the exit it also waits, bounded, for the output pipes to close, so
+    /// no line printed just before exit is lost; a pipe some child keeps open fails the run.</summary>
     public static RunResult Process(string file, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null, IDictionary<string, string>? env = null)
     {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
         var psi = new ProcessStartInfo(file)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = stdin is not null,
+            RedirectStandardInput = true,
         };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
@@ -30,35 +33,21 @@ public static class Run
         }
         var sw = Stopwatch.StartNew();
         using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null)
-        {
             p.StandardInput.Write(stdin);
-            p.StandardInput.Close();
-        }
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
+        p.StandardInput.Close();
+        if (!p.WaitForExit(limit))
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             p.WaitForExit(5000);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout ?? TimeSpan.FromSeconds(60)}");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {limit}");
         }
-        // WaitForExit(timeout) may return before the last output was read: wait for EOF, bounded.
-        try
-        {
-            p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token).Wait();
-        }
-        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
-        {
-            // something the process started still holds its output open: take what came
-        }
-        lock (stdout)
-        lock (stderr)
-            return new RunResult(p.ExitCode, stdout.ToString(), stderr.ToString(), sw.Elapsed);
+        var elapsed = sw.Elapsed;
+        if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10)))
+            throw new TimeoutException($"{file}: its output was not closed 10 s after it exited (a child kept it)");
+        return new RunResult(p.ExitCode, stdout.Result, stderr.Result, elapsed);
     }
 
     /// <summary>bash -c SCRIPT.</summary>
