@@ -107,26 +107,6 @@ internal static unsafe partial class Native
         }
     }
 
-    /// <summary>Reads until EOF or <paramref name="timeoutMs"/>; null on timeout.</summary>
-    public static string? ReadAll(int fd, int timeoutMs)
-    {
-        var result = new List<byte>();
-        byte* buf = stackalloc byte[512];
-        long deadline = Environment.TickCount64 + timeoutMs;
-        while (true)
-        {
-            int left = (int)(deadline - Environment.TickCount64);
-            if (left <= 0)
-                return null;
-            PollFd pfd = new() { Fd = fd, Events = 1 };
-            if (poll(&pfd, 1, left) <= 0)
-                continue;
-            nint n = read(fd, buf, 512);
-            if (n <= 0)
-                return System.Text.Encoding.UTF8.GetString([.. result]);
-            result.AddRange(new ReadOnlySpan<byte>(buf, (int)n));
-        }
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int dup(int fd);

@@ -73,7 +73,7 @@ public static class Program
             MountNamespaces.DetachFuseCopies(log);
         Native.WriteAll(d.ReadyFd, DaemonArgs.Started + "\n");
         // Wait for the launcher's mount: /dev/fuse answers EPERM until it exists.
-        string go = Native.ReadAll(d.GoFd, 30000) ?? "";
+        string go = Native.ReadLine(d.GoFd, 30000) ?? ""; // "g", then EOF
         Native.close(d.GoFd);
         if (go != "g")
             return 1;
