@@ -24,7 +24,8 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         CreateRunDirectory(runDir, layout);
         var settings = new FileSystemSettings(layout, engine, log,
             (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
-            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther), MountInfo);
+            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther), MountInfo,
+            (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces));
         if (options.Multi)
             ns.Dispose(); // a multi mount has no namespace of its own
         var fs = new NetnsFileSystem(settings, options.Multi ? null : ns);

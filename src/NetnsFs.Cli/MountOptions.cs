@@ -10,6 +10,9 @@ public sealed record MountOptions
 
     /// <summary>-o multi: namespaces are directories (mkdir creates one).</summary>
     public bool Multi { get; init; }
+
+    /// <summary>-o spares=N: namespaces a multi mount makes ahead of mkdir.</summary>
+    public uint? Spares { get; init; }
     public string? NetnsPath { get; init; }
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
@@ -55,6 +58,8 @@ public sealed record MountOptions
             throw new UsageException("options 'create' and 'netns=' exclude each other");
         if (o.Multi && (o.Create || o.NetnsPath is not null))
             throw new UsageException("option 'multi' makes namespaces by mkdir: it takes no 'create' or 'netns='");
+        if (o.Spares is not null && !o.Multi)
+            throw new UsageException("option 'spares=' is for multi mounts only");
         return o with { Raw = string.Join(',', raw) };
     }
 
@@ -65,6 +70,11 @@ public sealed record MountOptions
             case "create": return o with { Create = Flag(key, value) };
             case "multi": return o with { Multi = Flag(key, value) };
             case "netns": return o with { NetnsPath = Required(key, value) };
+            case "spares":
+                uint spares = Number(key, value, 10);
+                if (spares > 1000)
+                    throw new UsageException($"spares={value}: at most 1000");
+                return o with { Spares = spares };
             case "log": return o with { LogFile = Required(key, value) };
             case "debug": return o with { Debug = Flag(key, value) };
             case "allow_other": return o with { AllowOther = Flag(key, value) };

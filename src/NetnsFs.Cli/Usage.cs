@@ -19,6 +19,8 @@ internal static class Usage
                                (default: the mounter's current network namespace)
           multi                many namespaces, one per directory: mkdir DIR/NAME creates one,
                                rmdir releases it, ln -s /run/netns/X DIR/NAME attaches one
+          spares=N             multi: namespaces made ahead of mkdir by a background thread
+                               (default 8, 0: each mkdir makes its own)
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)

@@ -15,6 +15,7 @@ namespace NetnsFs.FileSystem;
 /// <param name="RunDirectory">Where handoff sockets are bound (outside the mount), or null for none.</param>
 /// <param name="Policy">Who may use the handoff sockets.</param>
 /// <param name="MountInfo">Extra status lines (mount point, options, pid).</param>
+/// <param name="SpareNamespaces">A multi mount's namespaces made ahead of mkdir (0: on demand).</param>
 public sealed record FileSystemSettings(
     MountLayout Layout,
     ReadinessEngine Engine,
@@ -22,4 +23,8 @@ public sealed record FileSystemSettings(
     Func<string?, string?, ResolverConfig> Resolver,
     string? RunDirectory,
     AccessPolicy Policy,
-    Func<string> MountInfo);
+    Func<string> MountInfo,
+    int SpareNamespaces = FileSystemSettings.DefaultSpareNamespaces)
+{
+    public const int DefaultSpareNamespaces = 8;
+}

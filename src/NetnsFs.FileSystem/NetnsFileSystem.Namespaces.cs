@@ -31,7 +31,7 @@ public sealed partial class NetnsFileSystem
         NetNamespace ns;
         try
         {
-            ns = NetNamespace.Create();
+            ns = _pool!.Take();
         }
         catch (NetException e)
         {
@@ -115,7 +115,7 @@ public sealed partial class NetnsFileSystem
         var dir = new DirectoryNode(name, root, DirectoryRole.Root, _layout.DirPermissions) { IsPinned = true };
         _nodes.Add(dir);
         string? netnsName = ns.Origin.StartsWith("/run/netns/", StringComparison.Ordinal) ? ns.Origin["/run/netns/".Length..] : null;
-        return AddView(dir, name, ns, _settings.Resolver(netnsName, ns.Origin));
+        return AddView(dir, name, ns, netnsName);
     }
 
     /// <summary>`rmdir DIR/NAME`: the name goes, our hold on the namespace goes; sockets made in it

@@ -30,6 +30,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private readonly ConcurrentDictionary<string, NamespaceView> _views = new();
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
     private readonly NamespaceView? _single;
+    private readonly NamespacePool? _pool;
     private FuseSession? _session;
     private long _nextHandle;
 
@@ -44,9 +45,12 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
         _nodes = new NodeTable(new DirectoryNode("", null, rootRole, _layout.RootPermissions) { IsPinned = true });
         if (ns is not null)
-            _single = AddView(_nodes.Root, "", ns, settings.Resolver(null, ns.Origin));
+            _single = AddView(_nodes.Root, "", ns, null);
         else
+        {
             _nodes.Add(new TextFileNode("status", _nodes.Root, MultiStatus, 0x124));
+            _pool = new NamespacePool(settings.SpareNamespaces, settings.Log);
+        }
     }
 
     public bool IsMulti => _single is null;
@@ -61,9 +65,13 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     public int NamespaceCount => _views.Count;
 
     /// <summary>Gives <paramref name="root"/> a namespace and the full layout of one.</summary>
-    private NamespaceView AddView(DirectoryNode root, string name, NetNamespace ns, Net.Names.ResolverConfig resolver)
+    /// <param name="netnsName">The /run/netns name it was attached by, if any (for /etc/netns/NAME).</param>
+    private NamespaceView AddView(DirectoryNode root, string name, NetNamespace ns, string? netnsName)
     {
-        var view = new NamespaceView(name, ns, root, new SocketMaker(ns, _engine, () => resolver, _settings.Log), new ListenerRegistry(_engine));
+        // Read at the first name lookup, not here: most namespaces never resolve a name, and a
+        // multi mount creates them by the thousand.
+        var resolver = new Lazy<Net.Names.ResolverConfig>(() => _settings.Resolver(netnsName, ns.Origin));
+        var view = new NamespaceView(name, ns, root, new SocketMaker(ns, _engine, () => resolver.Value, _settings.Log), new ListenerRegistry(_engine));
         root.View = view;
         T Fixed<T>(T node) where T : Node
         {
@@ -98,6 +106,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private string MultiStatus() => string.Join('\n',
         "mode=multi",
         $"namespaces={_views.Count}",
+        $"spare_namespaces={_pool?.SpareCount ?? 0}",
         $"sockets={OpenSocketCount}",
         $"listeners={ListenerCount}",
         _settings.MountInfo()) + "\n";
@@ -273,6 +282,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 
     public override void Destroy()
     {
+        _pool?.Dispose();
         foreach (var view in _views.Values)
             view.Dispose();
         _views.Clear();

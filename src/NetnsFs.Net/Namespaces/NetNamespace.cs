@@ -74,23 +74,37 @@ public sealed unsafe class NetNamespace : IDisposable
         return new NetNamespace(fd, origin);
     }
 
-    /// <summary>Makes a new network namespace with its loopback up. Costs one unshare and two
-    /// setns on the calling thread; no thread is kept for it.</summary>
+    /// <summary>Makes a new network namespace with its loopback up. Costs one unshare and one setns
+    /// back on the calling thread; no thread is kept for it.</summary>
     public static NetNamespace Create()
     {
-        if (unshare(CLONE_NEWNET) != 0)
-            throw NetException.FromLastError("unshare(CLONE_NEWNET)");
-        int fd;
         try
         {
-            fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                throw NetException.FromLastError("open /proc/thread-self/ns/net");
-            Loopback.BringUp();
+            return CreateHere();
         }
         finally
         {
             ReturnHome();
+        }
+    }
+
+    /// <summary>Makes a new namespace (lo up) and leaves the calling thread inside it: only for a
+    /// thread that makes no sockets (<see cref="NamespacePool"/>'s maker).</summary>
+    internal static NetNamespace CreateHere()
+    {
+        if (unshare(CLONE_NEWNET) != 0)
+            throw NetException.FromLastError("unshare(CLONE_NEWNET)");
+        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw NetException.FromLastError("open /proc/thread-self/ns/net");
+        try
+        {
+            Loopback.BringUp();
+        }
+        catch
+        {
+            close(fd);
+            throw;
         }
         return new NetNamespace(fd, "created");
     }
@@ -108,7 +122,7 @@ public sealed unsafe class NetNamespace : IDisposable
     /// <summary>Whether this is the daemon's own namespace (entering it is a no-op).</summary>
     public bool IsHome => Home is not null && Inode == Home.Inode;
 
-    private static void ReturnHome()
+    internal static void ReturnHome()
     {
         // A thread left in a foreign namespace would make its next socket there: never continue.
         if (setns(Home._fd, CLONE_NEWNET) != 0)

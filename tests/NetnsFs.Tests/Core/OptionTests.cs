@@ -64,6 +64,12 @@ public sealed class OptionTests
     [TestCase("create=yes")]
     [TestCase("mode=999")]
     [TestCase("uid=-1")]
+    [TestCase("multi,spares=x")]
+    [TestCase("multi,spares=1001")]
     public void A_malformed_option_value_exits_2(string options) =>
-        AssertRefused(options, 2, options.Split('=')[0]);
+        AssertRefused(options, 2, options.Split(',')[^1].Split('=')[0]);
+
+    [Test]
+    public void Spares_without_multi_exits_2() =>
+        AssertRefused("create,spares=2", 2, "spares=", "multi");
 }

@@ -165,6 +165,79 @@ public sealed class MultiMountTests
         Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True, "the daemon exits, dropping every namespace");
     }
 
+    /// <summary>The network namespaces a process holds by fd, by inode.</summary>
+    private static Dictionary<string, string> NamespaceFds(int pid) =>
+        Directory.GetFiles($"/proc/{pid}/fd")
+            .Select(fd => (fd, target: new FileInfo(fd).LinkTarget ?? ""))
+            .Where(x => x.target.StartsWith("net:[", StringComparison.Ordinal))
+            .GroupBy(x => x.target).ToDictionary(g => g.Key, g => g.First().fd);
+
+    private static string WaitForStatus(NetnsfsMount m, string key, string value)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string now;
+        while ((now = Status(m["status"])[key]) != value && DateTime.UtcNow < deadline)
+            Thread.Sleep(20);
+        return now;
+    }
+
+    [Test]
+    public void Spare_namespaces_are_made_after_the_first_mkdir_and_freed_by_unmount()
+    {
+        string veth = "vs" + (Environment.ProcessId % 65536).ToString("x4", CultureInfo.InvariantCulture) + Random.Shared.Next(100, 999);
+        try
+        {
+            int pid;
+            using (var m = new NetnsfsMount("multi,spares=3"))
+            {
+                pid = m.DaemonPid;
+                string home = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!;
+                Assert.That(Status(m["status"])["spare_namespaces"], Is.EqualTo("0"), "a mount that never creates holds no spares");
+                Assert.That(NamespaceFds(pid).Keys.Except([home]), Is.Empty);
+
+                Directory.CreateDirectory(m["a"]);
+                Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
+                var held = NamespaceFds(pid);
+                string a = "net:[" + Status(m["a/status"])["netns_inode"] + "]";
+                Assert.That(held.Keys.Except([home]).ToList(), Has.Count.EqualTo(4).And.Contains(a), "a, and three spares");
+                var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(t => new FileInfo(t + "/ns/net").LinkTarget).Distinct();
+                Assert.That(threads, Is.EquivalentTo(new[] { home }), "the maker went home: no thread keeps a namespace alive");
+
+                // Mark a spare with a veth end: it must vanish with the daemon.
+                string spareFd = held.First(kv => kv.Key != home && kv.Key != a).Value;
+                Run.Checked(Run.Process("ip", ["link", "add", veth + "h", "type", "veth", "peer", "name", veth + "n", "netns", spareFd]));
+
+                // The next mkdirs take spares (the inodes already held) and the pool refills.
+                Directory.CreateDirectory(m["b"]);
+                string b = "net:[" + Status(m["b/status"])["netns_inode"] + "]";
+                Assert.That(held.Keys, Does.Contain(b), "mkdir took a namespace made ahead");
+                Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
+            }
+            Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (Run.Process("ip", ["link", "show", veth + "h"]).ExitCode == 0 && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            Assert.That(Run.Process("ip", ["link", "show", veth + "h"]).ExitCode, Is.Not.Zero, "unmount freed the spare");
+        }
+        finally
+        {
+            Run.Process("ip", ["link", "del", veth + "h"]);
+        }
+    }
+
+    [Test]
+    public void Spares_0_makes_each_namespace_in_its_mkdir()
+    {
+        using var m = new NetnsfsMount("multi,spares=0");
+        Directory.CreateDirectory(m["a"]);
+        Directory.CreateDirectory(m["b"]);
+        Thread.Sleep(200);
+        Assert.That(Status(m["status"])["spare_namespaces"], Is.EqualTo("0"));
+        string home = new FileInfo($"/proc/{m.DaemonPid}/ns/net").LinkTarget!;
+        Assert.That(NamespaceFds(m.DaemonPid).Keys.Except([home]).ToList(), Has.Count.EqualTo(2), "a and b only");
+        Assert.That(File.ReadAllText(m["b/net/dev"]), Does.Contain("lo:"));
+    }
+
     [Test]
     public void Rmdir_with_open_sockets_removes_the_name_but_the_sockets_keep_the_namespace()
     {
