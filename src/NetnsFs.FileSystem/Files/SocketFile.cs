@@ -8,9 +8,12 @@ namespace NetnsFs.FileSystem.Files;
 
 /// <summary>An open socket file: read = recv, write = send, poll = the socket's readiness. The socket
 /// is non-blocking; an operation that would wait is deferred (the FUSE reader goes back to the
-/// device) and finished by the readiness engine's thread when epoll says the socket moved. One lock
-/// orders each socket's operations and closes the edge-trigger race: an event that comes while an
-/// operation is being queued waits for the lock and then finds it queued.</summary>
+/// device) and finished by the readiness engine's thread when epoll says the socket moved.
+/// The socket is registered disarmed (one-shot) and armed only for what someone waits for: a
+/// deferred read, a deferred write, a connect, or a poll. Traffic whose reads find their data
+/// already there never wakes the engine's thread nor contends for the lock with it. Arming is
+/// level-triggered, so a change between the failed try and the arm is reported at once; one lock
+/// orders each socket's operations, arming included.</summary>
 public sealed class SocketFile : OpenFile, IReadinessListener
 {
     private const int O_NONBLOCK = 0x800;
@@ -22,6 +25,8 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private readonly ReadinessEngine _engine;
     private readonly ulong _engineKey;
     private ulong _pollKh;
+    private IoEvents _pollWants; // what the kernel's last scheduled poll waits for, until notified
+    private IoEvents _armed;     // what epoll will report once (cleared when it reports)
     private bool _connecting;
     private bool _closed;
 
@@ -31,7 +36,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         _session = session;
         _engine = engine;
         Description = description;
-        _engineKey = engine.Register(socket.Fd, this);
+        _engineKey = engine.RegisterQuiet(socket.Fd, this);
         _cancelRead = CancelRead;
         _cancelWrite = CancelWrite;
     }
@@ -74,6 +79,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             _connecting = true;
             if (Socket.PollNow(IoEvents.Writable) != IoEvents.None)
                 _connecting = false;
+            ArmLocked();
         }
     }
 
@@ -110,6 +116,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         }
         _reads.Enqueue(new PendingRead(req, size));
         req.Defer(_cancelRead);
+        ArmLocked();
     }
 
     private void CancelRead(FuseRequest r)
@@ -155,6 +162,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             // Keep the rest: the reader's buffer goes with the request, the reader takes another.
             _writes.Enqueue(new PendingWrite(req, req.LeasePayload(data[sent..]), sent));
             req.Defer(_cancelWrite);
+            ArmLocked();
         }
     }
 
@@ -183,11 +191,12 @@ public sealed class SocketFile : OpenFile, IReadinessListener
 
     public void OnReadiness(IoEvents events)
     {
-        ulong kh;
+        ulong kh = 0;
         lock (_lock)
         {
             if (_closed)
                 return;
+            _armed = IoEvents.None; // one-shot: epoll has disarmed it
             if (_connecting && (events & IoEvents.Writable) != 0)
                 _connecting = false;
             if (!_connecting)
@@ -197,10 +206,33 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 if ((events & IoEvents.Writable) != 0)
                     DrainWrites();
             }
-            kh = _pollKh;
+            if ((events & (_pollWants | IoEvents.Err | IoEvents.Hup | IoEvents.RdHup)) != 0 && _pollWants != IoEvents.None)
+            {
+                // One notification per scheduled poll: the kernel polls again (and schedules
+                // again) if its waiter still waits.
+                kh = _pollKh;
+                _pollWants = IoEvents.None;
+            }
+            ArmLocked();
         }
         if (kh != 0)
             _session.NotifyPoll(kh);
+    }
+
+    /// <summary>Arms epoll for what is waited for now, unless it is armed for that already.</summary>
+    private void ArmLocked()
+    {
+        var wanted = _pollWants;
+        if (_reads.Count > 0)
+            wanted |= IoEvents.In;
+        if (_writes.Count > 0 || _connecting)
+            wanted |= IoEvents.Out;
+        if (wanted == IoEvents.None || (wanted & ~_armed) == IoEvents.None)
+            return;
+        _armed |= wanted;
+        int errno = _engine.Arm(Socket.Fd, _engineKey, _armed);
+        if (errno != 0)
+            _armed = IoEvents.None; // only if the fd is gone: close is under way
     }
 
     private void DrainReads()
@@ -257,9 +289,17 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         IoEvents revents;
         lock (_lock)
         {
-            if ((pollFlags & PollFlags.ScheduleNotify) != 0)
-                _pollKh = kh;
             revents = _closed ? IoEvents.Nval : Socket.PollNow((IoEvents)events | IoEvents.Err | IoEvents.Hup);
+            if ((pollFlags & PollFlags.ScheduleNotify) != 0 && !_closed)
+            {
+                // Armed even when ready now: an edge-triggered epoll waiter drains the socket after
+                // this poll and must still hear of the next data (at worst one early wake-up).
+                _pollKh = kh;
+                _pollWants = (IoEvents)events & (IoEvents.In | IoEvents.Pri | IoEvents.Out);
+                if (_pollWants == IoEvents.None)
+                    _pollWants = IoEvents.In | IoEvents.Out; // no events named: any change
+                ArmLocked();
+            }
         }
         req.ReplyPoll((uint)revents);
     }

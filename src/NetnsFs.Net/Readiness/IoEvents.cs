@@ -16,6 +16,9 @@ public enum IoEvents : uint
     RdHup = 0x2000,
     EdgeTriggered = 1u << 31,
 
+    /// <summary>EPOLLONESHOT: the registration goes quiet after one event until re-armed.</summary>
+    OneShot = 1u << 30,
+
     /// <summary>Everything that wakes a reader: data, EOF, error.</summary>
     Readable = In | Hup | Err | RdHup,
 

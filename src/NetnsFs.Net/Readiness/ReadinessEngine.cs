@@ -6,9 +6,11 @@ using static NetnsFs.Net.Native.NetLibc;
 namespace NetnsFs.Net.Readiness;
 
 /// <summary>One epoll instance and one thread for every socket of the daemon, after the .NET
-/// runtime's SocketAsyncEngine: fds are registered once, edge-triggered, for in, out and hang-up;
-/// each event goes to the fd's listener on this thread. No thread per socket or per namespace,
-/// and no polling loop: the thread sleeps in epoll_wait until something happens.</summary>
+/// runtime's SocketAsyncEngine. An fd is registered once: edge-triggered for in, out and hang-up
+/// (<see cref="Register"/>), or disarmed and armed one-shot for what a waiter needs
+/// (<see cref="RegisterQuiet"/>, <see cref="Arm"/>). Each event goes to the fd's listener on this
+/// thread. No thread per socket or per namespace, and no polling loop: the thread sleeps in
+/// epoll_wait until something happens.</summary>
 public sealed unsafe class ReadinessEngine : IDisposable
 {
     private const int BatchSize = 256;
@@ -55,6 +57,30 @@ public sealed unsafe class ReadinessEngine : IDisposable
             throw NetException.FromLastError("epoll_ctl ADD");
         }
         return key;
+    }
+
+    /// <summary>Registers <paramref name="fd"/> disarmed: nothing is reported for it (at most one
+    /// error or hang-up) until <see cref="Arm"/> asks for events. For the busy sockets of socket
+    /// files: a socket whose data is taken as it comes never wakes this thread.</summary>
+    public ulong RegisterQuiet(int fd, IReadinessListener listener)
+    {
+        ulong key = (ulong)Interlocked.Increment(ref _nextKey);
+        _listeners[key] = listener;
+        var ev = new EpollEvent { Events = (uint)IoEvents.OneShot, Data = key };
+        if (epoll_ctl(_epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        {
+            _listeners.TryRemove(key, out _);
+            throw NetException.FromLastError("epoll_ctl ADD");
+        }
+        return key;
+    }
+
+    /// <summary>Asks for one report when any of <paramref name="interest"/> holds (at once if it
+    /// already does: level-triggered), after which the fd is disarmed again. Returns 0 or the errno.</summary>
+    public int Arm(int fd, ulong key, IoEvents interest)
+    {
+        var ev = new EpollEvent { Events = (uint)(interest | IoEvents.RdHup | IoEvents.OneShot), Data = key };
+        return epoll_ctl(_epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     /// <summary>Stops watching; call before closing the fd. Events already taken for it are dropped.</summary>

@@ -23,6 +23,15 @@ public sealed class MultiMountTests
         c, _ = s.accept(); c.sendall(b"{{id}}\n"); c.close()' >/dev/null 2>&1 &
         """;
 
+    /// <summary>A veth end outside a namespace vanishes when the kernel frees the namespace holding its peer.</summary>
+    private static void AssertLinkGoes(string link, string because)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Run.Process("ip", ["link", "show", link]).ExitCode == 0 && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+        Assert.That(Run.Process("ip", ["link", "show", link]).ExitCode, Is.Not.Zero, because);
+    }
+
     [Test]
     public void Mkdir_creates_a_namespace_with_the_full_layout_and_rmdir_releases_it()
     {
@@ -44,10 +53,7 @@ public sealed class MultiMountTests
             Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth + "n"));
             Directory.Delete(m["one"]);
             Assert.That(Directory.Exists(m["one"]), Is.False);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (Run.Process("ip", ["link", "show", veth + "h"]).ExitCode == 0 && DateTime.UtcNow < deadline)
-                Thread.Sleep(50);
-            Assert.That(Run.Process("ip", ["link", "show", veth + "h"]).ExitCode, Is.Not.Zero, "rmdir released the namespace");
+            AssertLinkGoes(veth + "h", "rmdir released the namespace");
         }
         finally
         {
@@ -214,10 +220,7 @@ public sealed class MultiMountTests
                 Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
             }
             Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (Run.Process("ip", ["link", "show", veth + "h"]).ExitCode == 0 && DateTime.UtcNow < deadline)
-                Thread.Sleep(50);
-            Assert.That(Run.Process("ip", ["link", "show", veth + "h"]).ExitCode, Is.Not.Zero, "unmount freed the spare");
+            AssertLinkGoes(veth + "h", "unmount freed the spare");
         }
         finally
         {
