@@ -24,16 +24,9 @@ BUILD = os.path.join(BENCH, "build")
 sys.path.insert(0, os.path.join(REPO, "samples", "python"))
 sys.path.insert(0, HERE)
 
+from common import BULK, CONFIGS  # noqa: E402 — after the sys.path set-up above
+
 PORT, HOLD_PORT = 5001, 5002
-CONFIGS = ["native", "socat", "netnsfs", "handoff", "cproxy"]
-LABELS = {
-    "native": "native socket",
-    "socat": "socat relay",
-    "netnsfs": "netnsfs socket file",
-    "handoff": "netnsfs handoff",
-    "cproxy": "C libfuse proxy",
-}
-BULK = [("up", 131072), ("down", 131072), ("up", 1048576), ("down", 1048576)]
 
 
 class Stop(BaseException):

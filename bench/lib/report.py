@@ -5,15 +5,8 @@ import os
 import shutil
 import statistics
 
-CONFIGS = ["native", "socat", "netnsfs", "handoff", "cproxy"]
-LABELS = {
-    "native": "native socket",
-    "socat": "socat relay",
-    "netnsfs": "netnsfs socket file",
-    "handoff": "netnsfs handoff",
-    "cproxy": "C libfuse proxy",
-}
-BULK = [("up", 131072), ("down", 131072), ("up", 1048576), ("down", 1048576)]
+from common import BULK, CONFIGS, LABELS
+
 # (name, numerator, denominator)
 PAIRS = [
     ("netnsfs ÷ socat", "netnsfs", "socat"),

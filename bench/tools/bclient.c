@@ -25,25 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "netnsfs.h"
 #include "proto.h"
-
-/* RLIMIT_NOFILE to 65536 (like `ulimit -n 65536`), or at least to the hard limit when we may
- * not raise that (no CAP_SYS_RESOURCE). */
-static void raise_nofile(void)
-{
-    struct rlimit rl = { 65536, 65536 };
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 static double now(void)
 {
@@ -112,31 +101,6 @@ static int ep_open(const char *ep)
     }
     errno = EINVAL;
     return -1;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return -1;
-        if (r == 0) { errno = ECONNRESET; return -1; }
-        p += r; n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w; n -= (size_t)w;
-    }
-    return 0;
 }
 
 static int send_hdr(int fd, uint32_t op, uint32_t msg, uint64_t count)

@@ -18,22 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "proto.h"
-
-/* RLIMIT_NOFILE to 65536 (like `ulimit -n 65536`), or at least to the hard limit when we may
- * not raise that (no CAP_SYS_RESOURCE). */
-static void raise_nofile(void)
-{
-    struct rlimit rl = { 65536, 65536 };
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return;
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -48,30 +37,6 @@ static int listen_on(int port)
     if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
     if (listen(fd, 4096) < 0) die("listen");
     return fd;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r; n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w; n -= (size_t)w;
-    }
-    return 0;
 }
 
 static void serve(int fd, char *buf)
