@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Cli;
 
@@ -34,14 +35,6 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint nfds, int timeout);
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short REvents;
-    }
 
     public const int F_SETFD = 2;
     public const int FD_CLOEXEC = 1;

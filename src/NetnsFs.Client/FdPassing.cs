@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Client;
 
@@ -9,33 +10,6 @@ public static unsafe partial class FdPassing
     private const int SCM_RIGHTS = 1;
     private const int MSG_CMSG_CLOEXEC = 0x40000000;
     private const int MSG_NOSIGNAL = 0x4000;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public void* Base;
-        public nint Len;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLen;
-        public IoVec* Iov;
-        public nint IovLen;
-        public void* Control;
-        public nint ControlLen;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct CmsgHdr
-    {
-        public nint Len;
-        public int Level;
-        public int Type;
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint sendmsg(int fd, MsgHdr* msg, int flags);

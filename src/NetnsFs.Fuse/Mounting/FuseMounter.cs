@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
+using NetnsFs.Interop;
 using static NetnsFs.Fuse.Native.FuseLibc;
 
 namespace NetnsFs.Fuse.Mounting;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Fuse.Native;
 
@@ -47,14 +48,6 @@ internal static unsafe partial class FuseLibc
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint nfds, int timeout);
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short REvents;
-    }
-
     public const int EFD_NONBLOCK = 0x800;
     public const int O_NONBLOCK = 0x800;
     public const int F_GETFL = 3;
@@ -71,31 +64,4 @@ internal static unsafe partial class FuseLibc
     public const nuint MS_NOSUID = 2;
     public const nuint MS_NODEV = 4;
     public const nuint MS_NOEXEC = 8;
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct IoVec
-    {
-        public void* Base;
-        public nint Len;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct MsgHdr
-    {
-        public void* Name;
-        public uint NameLen;
-        public IoVec* Iov;
-        public nint IovLen;
-        public void* Control;
-        public nint ControlLen;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct CmsgHdr
-    {
-        public nint Len;
-        public int Level;
-        public int Type;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
+using NetnsFs.Interop;
 using static NetnsFs.Fuse.Native.FuseLibc;
 
 namespace NetnsFs.Fuse.Session;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Net.Native;
 
@@ -114,19 +115,4 @@ internal static unsafe partial class NetLibc
     public const nuint SIOCGIFFLAGS = 0x8913;
     public const nuint SIOCSIFFLAGS = 0x8914;
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short REvents;
-    }
-
-    /// <summary>struct epoll_event is packed on x86-64 (12 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    public struct EpollEvent
-    {
-        public uint Events;
-        public ulong Data;
-    }
 }

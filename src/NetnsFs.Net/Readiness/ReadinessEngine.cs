@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
 using Serilog;
 using static NetnsFs.Net.Native.NetLibc;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using static NetnsFs.Net.Native.NetLibc;
