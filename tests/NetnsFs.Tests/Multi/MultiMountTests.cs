@@ -23,15 +23,6 @@ public sealed class MultiMountTests
         c, _ = s.accept(); c.sendall(b"{{id}}\n"); c.close()' >/dev/null 2>&1 &
         """;
 
-    /// <summary>A veth end outside a namespace vanishes when the kernel frees the namespace holding its peer.</summary>
-    private static void AssertLinkGoes(string link, string because)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (Run.Process("ip", ["link", "show", link]).ExitCode == 0 && DateTime.UtcNow < deadline)
-            Thread.Sleep(50);
-        Assert.That(Run.Process("ip", ["link", "show", link]).ExitCode, Is.Not.Zero, because);
-    }
-
     [Test]
     public void Mkdir_creates_a_namespace_with_the_full_layout_and_rmdir_releases_it()
     {
@@ -46,19 +37,12 @@ public sealed class MultiMountTests
         Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("1"));
 
         // A veth peer inside shows the namespace is real, and goes with it on rmdir.
-        string veth = "vm" + (Environment.ProcessId % 65536).ToString("x4", CultureInfo.InvariantCulture) + Random.Shared.Next(100, 999);
-        try
-        {
-            Run.Checked(Run.Process("ip", ["link", "add", veth + "h", "type", "veth", "peer", "name", veth + "n", "netns", m["one/ns"]]));
-            Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth + "n"));
-            Directory.Delete(m["one"]);
-            Assert.That(Directory.Exists(m["one"]), Is.False);
-            AssertLinkGoes(veth + "h", "rmdir released the namespace");
-        }
-        finally
-        {
-            Run.Process("ip", ["link", "del", veth + "h"]);
-        }
+        using var veth = new VethMark("vm");
+        veth.PutPeerInto(m["one/ns"]);
+        Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth.Peer));
+        Directory.Delete(m["one"]);
+        Assert.That(Directory.Exists(m["one"]), Is.False);
+        veth.AssertGone("rmdir released the namespace");
     }
 
     [Test]
@@ -190,42 +174,34 @@ public sealed class MultiMountTests
     [Test]
     public void Spare_namespaces_are_made_after_the_first_mkdir_and_freed_by_unmount()
     {
-        string veth = "vs" + (Environment.ProcessId % 65536).ToString("x4", CultureInfo.InvariantCulture) + Random.Shared.Next(100, 999);
-        try
+        using var veth = new VethMark("vs");
+        int pid;
+        using (var m = new NetnsfsMount("multi,spares=3"))
         {
-            int pid;
-            using (var m = new NetnsfsMount("multi,spares=3"))
-            {
-                pid = m.DaemonPid;
-                string home = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!;
-                Assert.That(Status(m["status"])["spare_namespaces"], Is.EqualTo("0"), "a mount that never creates holds no spares");
-                Assert.That(NamespaceFds(pid).Keys.Except([home]), Is.Empty);
+            pid = m.DaemonPid;
+            string home = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!;
+            Assert.That(Status(m["status"])["spare_namespaces"], Is.EqualTo("0"), "a mount that never creates holds no spares");
+            Assert.That(NamespaceFds(pid).Keys.Except([home]), Is.Empty);
 
-                Directory.CreateDirectory(m["a"]);
-                Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
-                var held = NamespaceFds(pid);
-                string a = "net:[" + Status(m["a/status"])["netns_inode"] + "]";
-                Assert.That(held.Keys.Except([home]).ToList(), Has.Count.EqualTo(4).And.Contains(a), "a, and three spares");
-                var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(t => new FileInfo(t + "/ns/net").LinkTarget).Distinct();
-                Assert.That(threads, Is.EquivalentTo(new[] { home }), "the maker went home: no thread keeps a namespace alive");
+            Directory.CreateDirectory(m["a"]);
+            Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
+            var held = NamespaceFds(pid);
+            string a = "net:[" + Status(m["a/status"])["netns_inode"] + "]";
+            Assert.That(held.Keys.Except([home]).ToList(), Has.Count.EqualTo(4).And.Contains(a), "a, and three spares");
+            var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(t => new FileInfo(t + "/ns/net").LinkTarget).Distinct();
+            Assert.That(threads, Is.EquivalentTo(new[] { home }), "the maker went home: no thread keeps a namespace alive");
 
-                // Mark a spare with a veth end: it must vanish with the daemon.
-                string spareFd = held.First(kv => kv.Key != home && kv.Key != a).Value;
-                Run.Checked(Run.Process("ip", ["link", "add", veth + "h", "type", "veth", "peer", "name", veth + "n", "netns", spareFd]));
+            // Mark a spare with a veth end: it must vanish with the daemon.
+            veth.PutPeerInto(held.First(kv => kv.Key != home && kv.Key != a).Value);
 
-                // The next mkdirs take spares (the inodes already held) and the pool refills.
-                Directory.CreateDirectory(m["b"]);
-                string b = "net:[" + Status(m["b/status"])["netns_inode"] + "]";
-                Assert.That(held.Keys, Does.Contain(b), "mkdir took a namespace made ahead");
-                Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
-            }
-            Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True);
-            AssertLinkGoes(veth + "h", "unmount freed the spare");
+            // The next mkdirs take spares (the inodes already held) and the pool refills.
+            Directory.CreateDirectory(m["b"]);
+            string b = "net:[" + Status(m["b/status"])["netns_inode"] + "]";
+            Assert.That(held.Keys, Does.Contain(b), "mkdir took a namespace made ahead");
+            Assert.That(WaitForStatus(m, "spare_namespaces", "3"), Is.EqualTo("3"));
         }
-        finally
-        {
-            Run.Process("ip", ["link", "del", veth + "h"]);
-        }
+        Assert.That(Processes.WaitGone(pid, TimeSpan.FromSeconds(5)), Is.True);
+        veth.AssertGone("unmount freed the spare");
     }
 
     [Test]
