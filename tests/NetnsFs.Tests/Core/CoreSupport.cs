@@ -52,18 +52,14 @@ internal static class Py
     }
 
     /// <summary>argv: PATH MESSAGE. Writes MESSAGE, reads as many bytes back; prints {"written", "got"}.</summary>
-    public const string EchoClient = """
+    public const string EchoClient = $$"""
         import json, os, sys
+        {{PyFunctions.ReadUpTo}}
         path, msg = sys.argv[1], sys.argv[2].encode()
         fd = os.open(path, os.O_RDWR)
         try:
             n = os.write(fd, msg)
-            got = b""
-            while len(got) < len(msg):
-                d = os.read(fd, 4096)
-                if not d:
-                    break
-                got += d
+            got = read_up_to(fd, len(msg))
         finally:
             os.close(fd)
         print(json.dumps({"written": n, "got": got.decode()}))
@@ -71,7 +67,7 @@ internal static class Py
 
     /// <summary>TCP echo server, dual-stack (127.0.0.1 and ::1), a thread per connection, a
     /// backlog big enough for hundreds of simultaneous connects.</summary>
-    public const string TcpEcho = """
+    public const string TcpEcho = $$"""
         import socket, threading
         s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -79,16 +75,10 @@ internal static class Py
         s.bind(("::", 0))
         s.listen(1024)
         print(s.getsockname()[1], flush=True)
-        def serve(c):
-            with c:
-                while True:
-                    d = c.recv(65536)
-                    if not d:
-                        return
-                    c.sendall(d)
+        {{PyFunctions.Echo}}
         while True:
             c, _ = s.accept()
-            threading.Thread(target=serve, args=(c,), daemon=True).start()
+            threading.Thread(target=echo, args=(c,), daemon=True).start()
         """;
 
     /// <summary>UDP echo server on 127.0.0.1: each datagram goes back as one datagram.</summary>

@@ -49,19 +49,15 @@ public sealed class DialTests
         Assert.That(r.Stdout, Is.EqualTo("got:hi\ngot:two,three\n"));
     }
 
-    private const string OpenAndReadLine = """
+    private const string OpenAndReadLine = $$"""
         import errno, json, os, sys
+        {{PyFunctions.ReadLine}}
         try:
             fd = os.open(sys.argv[1], os.O_RDWR)
         except OSError as e:
             print(json.dumps({"open": errno.errorcode[e.errno]}))
             sys.exit(0)
-        got = b""
-        while not got.endswith(b"\n"):
-            d = os.read(fd, 64)
-            if not d:
-                break
-            got += d
+        got = read_line(fd)
         os.close(fd)
         print(json.dumps({"open": "ok", "got": got.decode()}))
         """;

@@ -9,8 +9,9 @@ public sealed class LoadTests
 {
     /// <summary>argv: PATH N STALL(idle|read) DIR. Opens one stalled connection, then N clients at
     /// once (all connected before any writes), each echoing its own message.</summary>
-    private const string ConcurrentClients = """
+    private const string ConcurrentClients = $$"""
         import json, os, sys, threading, time
+        {{PyFunctions.ReadUpTo}}
         path, n, stall, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
         def sockets():
             for line in open(os.path.join(d, "status")):
@@ -38,12 +39,7 @@ public sealed class LoadTests
                 sent = 0
                 while sent < len(msg):
                     sent += os.write(fd, msg[sent:])
-                got = b""
-                while len(got) < len(msg):
-                    chunk = os.read(fd, 4096)
-                    if not chunk:
-                        break
-                    got += chunk
+                got = read_up_to(fd, len(msg))
                 results[i] = "ok" if got == msg else f"bad echo {got!r}"
             except Exception as e:
                 results[i] = repr(e)
@@ -107,8 +103,9 @@ public sealed class LoadTests
     /// <summary>argv: PATH TOTAL_BYTES. Writes an 8-byte length, then TOTAL bytes in page-aligned
     /// 1 MiB chunks (a reproducible pseudo-random pattern, each chunk stamped with its index), then
     /// reads the server's "COUNT SHA256" line.</summary>
-    private const string BulkClient = """
+    private const string BulkClient = $$"""
         import hashlib, json, mmap, os, random, struct, sys, time
+        {{PyFunctions.ReadLine}}
         path, total = sys.argv[1], int(sys.argv[2])
         chunk = 1 << 20
         rnd = random.Random(0x6E65746E73)
@@ -127,12 +124,7 @@ public sealed class LoadTests
             while off < chunk:
                 off += os.write(fd, mv[off:])
         written = time.monotonic() - t0
-        line = b""
-        while not line.endswith(b"\n"):
-            d = os.read(fd, 4096)
-            if not d:
-                break
-            line += d
+        line = read_line(fd)
         os.close(fd)
         print(json.dumps({"reply": line.decode().strip(), "expected": f"{total} {h.hexdigest()}", "write_seconds": written, "seconds": time.monotonic() - t0}))
         """;

@@ -149,6 +149,18 @@ public sealed class StreamFileTests
         }
     }
 
+    /// <summary>Runs a python3 -c SCRIPT that waits on the mount's echo file (its path is argv[1])
+    /// while another process writes to it; fails the test, with the output, unless it exits 0.</summary>
+    private static RunResult RunOnEcho(TestMount m, string script)
+    {
+        var r = Proc.Run("python3", ["-c", script, m["echo"]], TimeSpan.FromSeconds(30));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        return r;
+    }
+
+    /// <summary>The lines the script printed, one event each.</summary>
+    private static string[] Lines(RunResult r) => r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     private const string EpollLevel = """
         import os, select, subprocess, sys, time
         path = sys.argv[1]
@@ -175,9 +187,8 @@ public sealed class StreamFileTests
     public void Epoll_waiter_wakes_when_another_process_writes()
     {
         using var m = new TestMount();
-        var r = Proc.Run("python3", ["-c", EpollLevel, m["echo"]], TimeSpan.FromSeconds(30));
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        Assert.That(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        var r = RunOnEcho(m, EpollLevel);
+        Assert.That(Lines(r), Is.EqualTo(new[]
         {
             "empty []",
             "eagain",
@@ -208,9 +219,8 @@ public sealed class StreamFileTests
     public void Edge_triggered_epoll_wakes_once_per_write()
     {
         using var m = new TestMount();
-        var r = Proc.Run("python3", ["-c", EpollEdge, m["echo"]], TimeSpan.FromSeconds(30));
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        Assert.That(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        var r = RunOnEcho(m, EpollEdge);
+        Assert.That(Lines(r), Is.EqualTo(new[]
         {
             "empty 0",
             "write 0 events 1 more 0",
@@ -241,9 +251,8 @@ public sealed class StreamFileTests
     public void Poll_waiter_wakes_when_another_process_writes()
     {
         using var m = new TestMount();
-        var r = Proc.Run("python3", ["-c", PollWait, m["echo"]], TimeSpan.FromSeconds(30));
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        Assert.That(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "empty []", "woke [1] ok", "data abc" }), r.ToString());
+        var r = RunOnEcho(m, PollWait);
+        Assert.That(Lines(r), Is.EqualTo(new[] { "empty []", "woke [1] ok", "data abc" }), r.ToString());
     }
 
     [Test]

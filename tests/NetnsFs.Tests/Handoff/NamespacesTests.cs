@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using NetnsFs.Client;
 using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
@@ -12,17 +10,6 @@ namespace NetnsFs.Tests.Handoff;
 /// of the mount it came from, whatever namespace the process is in.</summary>
 public sealed class NamespacesTests
 {
-    private static string ReadAll(Socket s)
-    {
-        s.ReceiveTimeout = 10000;
-        var buf = new byte[256];
-        var sb = new StringBuilder();
-        int n;
-        while ((n = s.Receive(buf)) > 0)
-            sb.Append(Encoding.UTF8.GetString(buf, 0, n));
-        return sb.ToString().TrimEnd('\n');
-    }
-
     [Test]
     public void One_process_holds_sockets_of_three_namespaces_and_each_reaches_only_its_own()
     {
@@ -50,11 +37,11 @@ public sealed class NamespacesTests
             try
             {
                 for (int i = 0; i < 3; i++)
-                    Assert.That(ReadAll(sockets[i]), Is.EqualTo(tags[i]), $"the socket from mount {i + 1} reached server {i + 1}");
+                    Assert.That(Replies.ReadAll(sockets[i]), Is.EqualTo(tags[i]), $"the socket from mount {i + 1} reached server {i + 1}");
                 for (int i = 2; i >= 0; i--)
                 {
                     unconnected[i].Connect(new IPEndPoint(IPAddress.Loopback, 7300));
-                    Assert.That(ReadAll(unconnected[i]), Is.EqualTo(tags[i]), $"connect(2) on mount {i + 1}'s unconnected socket stays in its namespace");
+                    Assert.That(Replies.ReadAll(unconnected[i]), Is.EqualTo(tags[i]), $"connect(2) on mount {i + 1}'s unconnected socket stays in its namespace");
                 }
             }
             finally
@@ -64,7 +51,7 @@ public sealed class NamespacesTests
             }
 
             using (var only = NetnsSocket.Open(m1.Dir, "tcp/127.0.0.1/7301"))
-                Assert.That(ReadAll(only), Is.EqualTo("only-in-1"));
+                Assert.That(Replies.ReadAll(only), Is.EqualTo("only-in-1"));
             foreach (var m in new[] { m2, m3 })
             {
                 var e = Assert.Throws<NetnsSocketException>(() => NetnsSocket.Open(m.Dir, "tcp/127.0.0.1/7301"));

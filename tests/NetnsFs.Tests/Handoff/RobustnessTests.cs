@@ -24,17 +24,6 @@ public sealed class RobustnessTests
     private static NetnsfsMount SilentDnsMount(TempDir tmp, string timeout, string attempts) =>
         new($"create,hosts={SocketKit.WriteFile(tmp, "hosts", "")},resolv={SocketKit.WriteFile(tmp, "resolv.conf", $"nameserver 127.0.0.53\noptions timeout:{timeout} attempts:{attempts}\n")}");
 
-    private static string ReadAll(Socket s)
-    {
-        s.ReceiveTimeout = 10000;
-        var buf = new byte[256];
-        var sb = new StringBuilder();
-        int n;
-        while ((n = s.Receive(buf)) > 0)
-            sb.Append(Encoding.UTF8.GetString(buf, 0, n));
-        return sb.ToString().TrimEnd('\n');
-    }
-
     [Test]
     public void The_daemon_keeps_serving_after_a_client_disconnects_mid_request()
     {
@@ -49,7 +38,7 @@ public sealed class RobustnessTests
 
         Assert.That(m.DaemonAlive, Is.True);
         using (var s = NetnsSocket.Open(m.Dir, "tcp/127.0.0.1/7500"))
-            Assert.That(ReadAll(s), Is.EqualTo(tag), "a later handoff is served");
+            Assert.That(Replies.ReadAll(s), Is.EqualTo(tag), "a later handoff is served");
 
         // Several requests on one connection, the first refused.
         using (var conn = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified))
@@ -59,7 +48,7 @@ public sealed class RobustnessTests
             Assert.That(refused!.Errno, Is.EqualTo(111));
             int fd = NetnsSocket.Request(conn, "tcp/127.0.0.1/7500");
             using var s = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-            Assert.That(ReadAll(s), Is.EqualTo(tag));
+            Assert.That(Replies.ReadAll(s), Is.EqualTo(tag));
         }
 
         // And the filesystem side too.

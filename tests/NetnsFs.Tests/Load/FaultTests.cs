@@ -15,7 +15,7 @@ public sealed class FaultTests
     /// <summary>argv: MODE [HOST]. hold: accepts and never reads or writes; echo; reset: reads one
     /// byte, then closes with SO_LINGER 0 (RST); count: counts bytes to EOF and prints "COUNT n SHA256"
     /// (after an optional delay: argv[3] seconds before it starts reading).</summary>
-    internal const string Server = """
+    internal const string Server = $$"""
         import hashlib, socket, struct, sys, threading, time
         mode = sys.argv[1]
         host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
@@ -26,16 +26,12 @@ public sealed class FaultTests
         s.listen(128)
         print(s.getsockname()[1], flush=True)
         held = []
+        {{PyFunctions.Echo}}
         def serve(c):
             if mode == "hold":
                 held.append(c)
             elif mode == "echo":
-                with c:
-                    while True:
-                        d = c.recv(65536)
-                        if not d:
-                            return
-                        c.sendall(d)
+                echo(c)
             elif mode == "reset":
                 c.recv(1)
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -155,34 +151,16 @@ public sealed class FaultTests
     /// pending in the daemon, SIGKILLs it; returns how long the kill took to reap.</summary>
     private TimeSpan KillBlocked(string action)
     {
-        var psi = new ProcessStartInfo("python3", ["-c", BlockedClient, _m[$"tcp/127.0.0.1/{_holdPort}"], action])
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        try
-        {
-            var line = p.StandardOutput.ReadLineAsync();
-            Assert.That(line.Wait(TimeSpan.FromSeconds(20)) ? line.Result : null, Is.EqualTo("ready"), "the client opened its connection");
-            Assert.That(Host.WaitFor(() => Host.Sockets(_m) == 1, TimeSpan.FromSeconds(5)), Is.True, "one socket open");
-            // The read (or the write, once the socket buffers are full) is now deferred in the daemon.
-            Thread.Sleep(action == "read" ? 300 : 1000);
-            Assert.That(p.HasExited, Is.False, $"the {action} blocks");
-            var sw = Stopwatch.StartNew();
-            p.Kill();
-            Assert.That(p.WaitForExit(10_000), Is.True, "a SIGKILLed client dies even with a request pending");
-            return sw.Elapsed;
-        }
-        finally
-        {
-            if (!p.HasExited)
-            {
-                p.Kill();
-                p.WaitForExit(5000);
-            }
-        }
+        using var client = new ReadyClient(BlockedClient, [_m[$"tcp/127.0.0.1/{_holdPort}"], action], "the client opened its connection");
+        var p = client.Process;
+        Assert.That(Host.WaitFor(() => Host.Sockets(_m) == 1, TimeSpan.FromSeconds(5)), Is.True, "one socket open");
+        // The read (or the write, once the socket buffers are full) is now deferred in the daemon.
+        Thread.Sleep(action == "read" ? 300 : 1000);
+        Assert.That(p.HasExited, Is.False, $"the {action} blocks");
+        var sw = Stopwatch.StartNew();
+        p.Kill();
+        Assert.That(p.WaitForExit(10_000), Is.True, "a SIGKILLed client dies even with a request pending");
+        return sw.Elapsed;
     }
 
     [TestCase("read")]
@@ -237,17 +215,9 @@ public sealed class FaultTests
 
         using var flagDir = new TempDir("flag");
         string flag = Path.Combine(flagDir.Path, "gone");
-        var psi = new ProcessStartInfo("python3", ["-c", VanishClient, _m[$"tcp/10.201.77.2/{port}"], flag])
+        using (var client = new ReadyClient(VanishClient, [_m[$"tcp/10.201.77.2/{port}"], flag], "connected over the veth"))
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        try
-        {
-            var line = p.StandardOutput.ReadLineAsync();
-            Assert.That(line.Wait(TimeSpan.FromSeconds(20)) ? line.Result : null, Is.EqualTo("ready"), "connected over the veth");
+            var p = client.Process;
             Thread.Sleep(300); // the read is pending in the daemon
             Run.Checked(_ns.Exec("ip", "link", "del", a));
             File.WriteAllText(flag, "");
@@ -258,14 +228,6 @@ public sealed class FaultTests
             var j = doc.RootElement;
             TestContext.Progress.WriteLine($"link deleted under a blocked read: {j}");
             Assert.That(j.GetProperty("read").GetString(), Is.AnyOf("ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "eof"), "the blocked read ended with an error or EOF");
-        }
-        finally
-        {
-            if (!p.HasExited)
-            {
-                p.Kill();
-                p.WaitForExit(5000);
-            }
         }
         LoadSupport.AssertRecovered(_m, _baseline, "the link vanished");
     }

@@ -7,8 +7,9 @@ namespace NetnsFs.Tests.Sockets;
 /// nameservers the mount was given (hosts=, resolv=), never the host's resolver.</summary>
 public sealed class NameResolutionTests
 {
-    private const string DialByNamePy = """
+    private const string DialByNamePy = $$"""
         import errno, json, os, sys, time
+        {{PyFunctions.ReadLine}}
         M = sys.argv[1]
         def dial(host):
             t = time.monotonic()
@@ -16,12 +17,7 @@ public sealed class NameResolutionTests
                 fd = os.open('%s/tcp/%s/7070' % (M, host), os.O_RDWR)
             except OSError as e:
                 return {'error': errno.errorcode.get(e.errno, str(e.errno)), 'ms': (time.monotonic() - t) * 1000}
-            data = b''
-            while not data.endswith(b'\n'):
-                d = os.read(fd, 100)
-                if not d:
-                    break
-                data += d
+            data = read_line(fd)
             os.close(fd)
             return {'reply': data.decode().strip(), 'ms': (time.monotonic() - t) * 1000}
         print(json.dumps({h: dial(h) for h in sys.argv[2:]}))

@@ -1,153 +1,8 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Sockets;
-
-/// <summary>A long-running helper process (a server inside a namespace, a daemon under test's
-/// client): its stdout lines are collected as they come. Dispose kills it and its children.</summary>
-public sealed class Background : IDisposable
-{
-    /// <summary>How long to wait for a pipe's end after its process exited (a grandchild such as a
-    /// daemon may still hold it).</summary>
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
-
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
-    private readonly StringBuilder _stderr = new();
-    private readonly Lock _gate = new();
-    private readonly TaskCompletionSource _stdoutEof = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _stderrEof = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Background(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (env is not null)
-        {
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        }
-        Command = file + " " + string.Join(' ', psi.ArgumentList);
-        _process = new Process { StartInfo = psi };
-        _process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                _stdoutEof.TrySetResult();
-                return;
-            }
-            lock (_gate)
-                _lines.Add(e.Data);
-        };
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                _stderrEof.TrySetResult();
-                return;
-            }
-            lock (_gate)
-                _stderr.AppendLine(e.Data);
-        };
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public string Command { get; }
-
-    public int Pid => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public int ExitCode => _process.ExitCode;
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_gate)
-                return [.. _lines];
-        }
-    }
-
-    public string Stderr
-    {
-        get
-        {
-            lock (_gate)
-                return _stderr.ToString();
-        }
-    }
-
-    public override string ToString() => $"{Command}\nstdout: {string.Join('\n', Lines)}\nstderr: {Stderr}";
-
-    /// <summary>Waits (bounded) until both output pipes reached their end.</summary>
-    private void Drain() => Task.WaitAll([_stdoutEof.Task, _stderrEof.Task], DrainTimeout);
-
-    /// <summary>The first stdout line that matches; fails the test (with the output) on timeout or exit.</summary>
-    public string WaitLine(Func<string, bool> match, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var found = Lines.FirstOrDefault(match);
-            if (found is not null)
-                return found;
-            if (_process.HasExited)
-            {
-                Drain();
-                found = Lines.FirstOrDefault(match);
-                if (found is not null)
-                    return found;
-                Assert.Fail($"exited (code {_process.ExitCode}) before the expected line:\n{this}");
-            }
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"no expected line within {timeout}:\n{this}");
-            Thread.Sleep(10);
-        }
-    }
-
-    public string WaitReady(TimeSpan? timeout = null) => WaitLine(l => l.StartsWith("ready", StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30));
-
-    /// <summary>True once the process exited (its output read as far as its pipes allow).</summary>
-    public bool WaitExit(TimeSpan timeout)
-    {
-        if (!_process.WaitForExit(timeout))
-            return false;
-        Drain();
-        return true;
-    }
-
-    public void Kill(bool entireTree = true)
-    {
-        try
-        {
-            if (!_process.HasExited)
-                _process.Kill(entireTree);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.WaitForExit(5000);
-        _process.Dispose();
-    }
-}
 
 /// <summary>What the socket, lifetime and handoff tests share: small servers that run inside a
 /// namespace, scripts in temporary files, polling with a deadline.</summary>
@@ -159,29 +14,17 @@ public static class SocketKit
     /// root's home).</summary>
     public static readonly string Python3 = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
-    /// <summary>Runs a program to its end (killed after <paramref name="timeout"/>) and returns all
-    /// it printed: unlike a timed WaitForExit alone, it also waits (bounded) for the output pipes to
-    /// drain, so no line printed just before exit is lost.</summary>
-    public static RunResult Exec(string file, IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null)
-    {
-        var limit = timeout ?? Long;
-        var sw = Stopwatch.StartNew();
-        using var b = new Background(file, args, env);
-        if (!b.WaitExit(limit))
-        {
-            b.Kill();
-            b.WaitExit(TimeSpan.FromSeconds(5));
-            throw new TimeoutException($"did not finish in {limit}: {b}");
-        }
-        return new RunResult(b.ExitCode, string.Join("", b.Lines.Select(l => l + "\n")), b.Stderr, sw.Elapsed);
-    }
+    /// <summary>Runs a program to its end with all it printed (Support.Run.Process, killed after
+    /// <paramref name="timeout"/>, default <see cref="Long"/>).</summary>
+    public static RunResult Exec(string file, IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
+        Run.Process(file, args, timeout ?? Long, env: env);
 
     /// <summary>Servers to run inside a namespace (nsenter). Each argument is one service:
     /// echo,ADDR,PORT | id,ADDR,PORT,TAG | eof,ADDR,PORT | hold,ADDR,PORT | chunks,ADDR,PORT |
     /// uecho,NAME (abstract unix echo) | udpecho,ADDR,PORT | dns,NAME,ADDRESS (A for NAME, NXDOMAIN otherwise) |
     /// dnssilent (reads queries, never answers). Prints "ready" once all are bound; DNS queries are
     /// printed as "query NAME TYPE".</summary>
-    public const string ServersPy = """
+    public const string ServersPy = $$"""
         import hashlib, socket, struct, sys, threading, time
 
         out_lock = threading.Lock()
@@ -205,13 +48,7 @@ public static class SocketKit
 
         held = []
 
-        def echo(c):
-            with c:
-                while True:
-                    d = c.recv(65536)
-                    if not d:
-                        return
-                    c.sendall(d)
+        {{PyFunctions.Echo}}
 
         def ident(tag):
             def handler(c):

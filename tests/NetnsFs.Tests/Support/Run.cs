@@ -11,12 +11,11 @@ public sealed record RunResult(int ExitCode, string Stdout, string Stderr, TimeS
 /// <summary>Runs real programs (bash, python3, ip, mount) with a hard timeout: a test never hangs.</summary>
 public static class Run
 {
-    /// <summary>Runs a program to its end (killed after <paramref name="timeout"/>, default 60 s)
-    /// with all it printed: after the exit it also waits, bounded, for the output pipes to close, so
-    /// no line printed just before exit is lost; a pipe some child keeps open fails the run.</summary>
-    public static RunResult Process(string file, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null, IDictionary<string, string>? env = null)
+    /// <summary>How every test process is started, whether run to its end here or kept running
+    /// (Sockets.Background): no shell, all three pipes redirected, <paramref name="env"/> added to
+    /// the test's environment.</summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(60);
         var psi = new ProcessStartInfo(file)
         {
             UseShellExecute = false,
@@ -31,6 +30,16 @@ public static class Run
             foreach (var (k, v) in env)
                 psi.Environment[k] = v;
         }
+        return psi;
+    }
+
+    /// <summary>Runs a program to its end (killed after <paramref name="timeout"/>, default 60 s)
+    /// with all it printed: after the exit it also waits, bounded, for the output pipes to close, so
+    /// no line printed just before exit is lost; a pipe some child keeps open fails the run.</summary>
+    public static RunResult Process(string file, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null, IDictionary<string, string>? env = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var psi = StartInfo(file, args, env);
         var sw = Stopwatch.StartNew();
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -42,13 +51,18 @@ public static class Run
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             p.WaitForExit(5000);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {limit}");
+            // What it printed up to the kill tells where it hung; a child may still hold the pipes,
+            // so that wait is bounded too.
+            Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(5));
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {limit}\nstdout: {Printed(stdout)}\nstderr: {Printed(stderr)}");
         }
         var elapsed = sw.Elapsed;
         if (!Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10)))
             throw new TimeoutException($"{file}: its output was not closed 10 s after it exited (a child kept it)");
         return new RunResult(p.ExitCode, stdout.Result, stderr.Result, elapsed);
     }
+
+    private static string Printed(Task<string> pipe) => pipe.IsCompletedSuccessfully ? pipe.Result : "(still open)";
 
     /// <summary>bash -c SCRIPT.</summary>
     public static RunResult Bash(string script, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
