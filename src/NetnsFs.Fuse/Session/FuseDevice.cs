@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
 using NetnsFs.Interop;
+using EpollEvent = NetnsFs.Interop.EpollEvent;
 using static NetnsFs.Fuse.Native.FuseLibc;
 
 namespace NetnsFs.Fuse.Session;
@@ -15,31 +16,67 @@ public sealed unsafe class FuseDevice : IDisposable
     public FuseDevice(int fd)
     {
         _fd = fd;
-        // Non-blocking: several readers wake from poll for one request; those that lose the race
-        // must go back to poll (where Wake reaches them), not sleep inside read(2).
+        // Non-blocking: a reader that loses a request to another (a level-triggered report can
+        // outlive the request) must go back to epoll_wait, where Wake reaches it, not sleep in read(2).
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
     }
 
     public int Fd => _fd;
 
-    /// <summary>Waits for a request (or <see cref="Wake"/>) and reads it; returns its length, or a
-    /// negative errno (ESHUTDOWN once woken). A reader blocked in read(2) itself could not be woken:
-    /// closing the fd does not end a read in progress, and the connection would live on.</summary>
-    public int Read(NativeBuffer buffer)
+    /// <summary>A reader's own wait on the device: an epoll instance holding the device
+    /// (EPOLLEXCLUSIVE) and the wake-up eventfd. A request wakes one idle reader, where poll(2) on
+    /// the device would wake them all; the eventfd still reaches every reader
+    /// (<see cref="Wake"/>), which a reader blocked in read(2) itself could not be: closing the fd
+    /// does not end a read in progress, and the connection would live on.</summary>
+    public Reader OpenReader() => new(this);
+
+    public sealed class Reader : IDisposable
     {
-        PollFd* fds = stackalloc PollFd[2];
-        fds[0] = new PollFd { Fd = _fd, Events = 1 };
-        fds[1] = new PollFd { Fd = _wake, Events = 1 };
-        if (poll(fds, 2, -1) < 0)
-            return -Marshal.GetLastPInvokeError();
-        if (fds[1].REvents != 0)
-            return -(int)Errno.ESHUTDOWN;
-        if ((fds[0].REvents & 1) == 0)
+        private const ulong DeviceKey = 1;
+        private const ulong WakeKey = 2;
+        private readonly FuseDevice _device;
+        private int _epfd;
+
+        internal Reader(FuseDevice device)
         {
-            // POLLERR/POLLHUP without data: the connection is gone (read says ENODEV)
+            _device = device;
+            _epfd = epoll_create1(EPOLL_CLOEXEC);
+            if (_epfd < 0)
+                throw new IOException("epoll_create1 failed: " + (Errno)Marshal.GetLastPInvokeError());
+            var dev = new EpollEvent { Events = EPOLLIN | EPOLLEXCLUSIVE, Data = DeviceKey };
+            var wake = new EpollEvent { Events = EPOLLIN, Data = WakeKey };
+            if (epoll_ctl(_epfd, EPOLL_CTL_ADD, device._fd, &dev) != 0 || epoll_ctl(_epfd, EPOLL_CTL_ADD, device._wake, &wake) != 0)
+            {
+                var errno = (Errno)Marshal.GetLastPInvokeError();
+                close(_epfd);
+                throw new IOException("epoll_ctl on /dev/fuse failed: " + errno);
+            }
         }
-        nint n = read(_fd, buffer.Pointer, buffer.Length);
-        return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+
+        /// <summary>Waits for a request (or <see cref="Wake"/>) and reads it; returns its length, or
+        /// a negative errno: EAGAIN when another reader took it first, ESHUTDOWN once woken.</summary>
+        public int Read(NativeBuffer buffer)
+        {
+            EpollEvent* events = stackalloc EpollEvent[2];
+            int n = epoll_wait(_epfd, events, 2, -1);
+            if (n < 0)
+                return -Marshal.GetLastPInvokeError();
+            for (int i = 0; i < n; i++)
+            {
+                if (events[i].Data == WakeKey)
+                    return -(int)Errno.ESHUTDOWN;
+            }
+            // Readable, or POLLERR once the connection is gone: read says which (ENODEV).
+            nint r = read(_device._fd, buffer.Pointer, buffer.Length);
+            return r >= 0 ? (int)r : -Marshal.GetLastPInvokeError();
+        }
+
+        public void Dispose()
+        {
+            int fd = Interlocked.Exchange(ref _epfd, -1);
+            if (fd >= 0)
+                close(fd);
+        }
     }
 
     /// <summary>Makes every reader return ESHUTDOWN (and every later read).</summary>

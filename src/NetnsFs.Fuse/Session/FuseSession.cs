@@ -8,7 +8,8 @@ using Serilog;
 namespace NetnsFs.Fuse.Session;
 
 /// <summary>The request loop of one FUSE connection, after go-fuse's server: a few reader threads
-/// block in read(/dev/fuse), decode, and hand each request to the filesystem. A handler that has to
+/// wait on /dev/fuse (each request wakes one of them), read, decode, and hand each request to the
+/// filesystem. A handler that has to
 /// wait defers its request and frees the reader. The session ends when the device answers ENODEV
 /// (the last mount is gone) or on <see cref="Stop"/>.</summary>
 public sealed partial class FuseSession : IDisposable
@@ -70,11 +71,13 @@ public sealed partial class FuseSession : IDisposable
     {
         var buffer = _buffers.Rent();
         var request = new FuseRequest(this);
+        FuseDevice.Reader? port = null;
         try
         {
+            port = _device.OpenReader();
             while (!_stopping)
             {
-                int n = _device.Read(buffer);
+                int n = port.Read(buffer);
                 if (n < 0)
                 {
                     var errno = (Errno)(-n);
@@ -100,6 +103,7 @@ public sealed partial class FuseSession : IDisposable
         }
         finally
         {
+            port?.Dispose();
             if (Interlocked.Decrement(ref _running) == 0)
                 EndSession();
         }
