@@ -93,8 +93,9 @@ public enum OpenReplyFlags : uint
     ParallelDirectWrites = 1 << 6,
 
     /// <summary>What a socket-like file needs: no page cache, no positions, no file-position lock,
-    /// writes on one inode in parallel.</summary>
-    StreamFile = DirectIo | NonSeekable | Stream | ParallelDirectWrites,
+    /// writes on one inode in parallel, and no FLUSH round trip on each close(2): such a file has
+    /// nothing to write back, and its RELEASE (sent without waiting) is what ends it.</summary>
+    StreamFile = DirectIo | NonSeekable | Stream | ParallelDirectWrites | NoFlush,
 }
 
 /// <summary>FATTR_* bits: which fields of fuse_setattr_in are set.</summary>

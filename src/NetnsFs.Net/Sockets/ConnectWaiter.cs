@@ -33,6 +33,15 @@ public sealed class ConnectWaiter : IReadinessListener, IDisposable
             done(e);
             return w;
         }
+        // A loopback connect is usually done by the time connect(2) has released the socket
+        // (the SYN-ACK waits in the socket's backlog until then): look before paying for an
+        // epoll registration and its removal.
+        if (socket.PollNow(IoEvents.Writable) != IoEvents.None)
+        {
+            w._finished = true;
+            done(socket.TakeError());
+            return w;
+        }
         lock (w._lock)
         {
             w._key = engine.Register(socket.Fd, w);

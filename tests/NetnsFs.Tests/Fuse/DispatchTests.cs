@@ -186,7 +186,7 @@ public sealed class DispatchTests
         byte[] expected =
         [
             .. BitConverter.GetBytes(fh),
-            0x55, 0x00, 0x00, 0x00, // DIRECT_IO | NONSEEKABLE | STREAM | PARALLEL_DIRECT_WRITES
+            0x75, 0x00, 0x00, 0x00, // DIRECT_IO | NONSEEKABLE | STREAM | NOFLUSH | PARALLEL_DIRECT_WRITES
             0x00, 0x00, 0x00, 0x00,
         ];
         Assert.That((r.Len, r.Error, r.Unique), Is.EqualTo((32u, 0, 0x0102UL)));

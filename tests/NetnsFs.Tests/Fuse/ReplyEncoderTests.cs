@@ -66,14 +66,14 @@ public sealed class ReplyEncoderTests
             0x00, 0x00, 0x00, 0x00,                         // error 0
             0x2A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // unique 42
             0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, // fh
-            0x55, 0x00, 0x00, 0x00,                         // open_flags: DIRECT_IO|NONSEEKABLE|STREAM|PARALLEL_DIRECT_WRITES
+            0x75, 0x00, 0x00, 0x00,                         // open_flags: DIRECT_IO|NONSEEKABLE|STREAM|NOFLUSH|PARALLEL_DIRECT_WRITES
             0x00, 0x00, 0x00, 0x00,                         // padding
         ]);
     }
 
     [Test]
-    public void Stream_file_flags_are_direct_io_nonseekable_stream_parallel_writes() =>
-        Assert.That((uint)OpenReplyFlags.StreamFile, Is.EqualTo(1u | 4u | 16u | 64u));
+    public void Stream_file_flags_are_direct_io_nonseekable_stream_noflush_parallel_writes() =>
+        Assert.That((uint)OpenReplyFlags.StreamFile, Is.EqualTo(1u | 4u | 16u | 32u | 64u));
 
     [Test]
     public void Write_reply_carries_the_count()

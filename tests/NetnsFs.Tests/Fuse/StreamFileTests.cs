@@ -42,6 +42,22 @@ public sealed class StreamFileTests
         Assert.That(SessionTests.Text(buf.AsSpan(0, 4)), Is.EqualTo("ping"));
     }
 
+    /// <summary>A stream file opens with FOPEN_NOFLUSH: close(2) costs no FLUSH round trip, only the
+    /// RELEASE the kernel sends without waiting. A plain file (hello) still gets its FLUSH, which
+    /// shows the count would see one.</summary>
+    [Test]
+    public void Closing_a_stream_file_sends_no_flush()
+    {
+        using var m = new TestMount();
+        OwnedFd.Open(m["echo"], TestLibc.O_RDWR).Dispose();
+        m.AwaitFs(f => f.Releases == 1, Bound, "the echo file released");
+        Assert.That(m.Fs.Flushes, Is.Zero, "FLUSH on closing the stream file");
+
+        OwnedFd.Open(m["hello"], TestLibc.O_RDONLY).Dispose();
+        m.AwaitFs(f => f.Releases == 2, Bound, "the hello file released");
+        Assert.That(m.Fs.Flushes, Is.EqualTo(1), "FLUSH on closing the plain file");
+    }
+
     [Test]
     public void A_hundred_blocked_readers_wait_at_once_and_are_all_released()
     {

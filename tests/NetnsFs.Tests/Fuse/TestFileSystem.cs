@@ -77,6 +77,8 @@ public sealed class TestFileSystem : FuseFileSystem
     private int _polls;
     private int _notifies;
     private int _maxPendingReads;
+    private int _flushes;
+    private int _releases;
 
     public FuseConnectionInfo? Connection { get; private set; }
 
@@ -101,6 +103,11 @@ public sealed class TestFileSystem : FuseFileSystem
     public int PollNotifications { get { lock (_gate) return _notifies; } }
 
     public int OpenEchoHandles { get { lock (_gate) return _handles.Count; } }
+
+    /// <summary>FLUSH and RELEASE requests seen, for every file.</summary>
+    public int Flushes { get { lock (_gate) return _flushes; } }
+
+    public int Releases { get { lock (_gate) return _releases; } }
 
     public int BufferedEchoBytes { get { lock (_gate) return _echo.Count; } }
 
@@ -256,10 +263,21 @@ public sealed class TestFileSystem : FuseFileSystem
         }
     }
 
+    public override void Flush(FuseRequest req, NodeId node, FileHandle fh, ulong lockOwner)
+    {
+        lock (_gate)
+        {
+            _flushes++;
+            Monitor.PulseAll(_gate);
+        }
+        req.ReplyEmpty();
+    }
+
     public override void Release(FuseRequest req, NodeId node, FileHandle fh, int flags)
     {
         lock (_gate)
         {
+            _releases++;
             _handles.Remove(fh.Value);
             Monitor.PulseAll(_gate);
         }
