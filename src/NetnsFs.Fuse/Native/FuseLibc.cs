@@ -42,28 +42,6 @@ internal static unsafe partial class FuseLibc
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int eventfd(uint initval, int flags);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int epoll_create1(int flags);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int epoll_wait(int epfd, EpollEvent* events, int maxevents, int timeout);
-
-    public const int EPOLL_CLOEXEC = 0x80000;
-    public const int EPOLL_CTL_ADD = 1;
-    public const uint EPOLLIN = 0x001;
-    public const uint EPOLLEXCLUSIVE = 1u << 28;
-
-    public const int EFD_NONBLOCK = 0x800;
-    public const int O_NONBLOCK = 0x800;
-    public const int F_GETFL = 3;
-    public const int F_SETFL = 4;
-
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETFD = 2;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
+using NetnsFs.Fuse.Native;
 using NetnsFs.Interop;
-using EpollEvent = NetnsFs.Interop.EpollEvent;
 using static NetnsFs.Fuse.Native.FuseLibc;
 
 namespace NetnsFs.Fuse.Session;
@@ -10,80 +10,84 @@ namespace NetnsFs.Fuse.Session;
 /// the kernel takes a message whole or not at all, so concurrent writers never interleave.</summary>
 public sealed unsafe class FuseDevice : IDisposable
 {
+    private readonly Lock _lock = new();
+    private readonly List<Reader> _readers = [];
     private int _fd;
-    private readonly int _wake = eventfd(0, O_CLOEXEC | EFD_NONBLOCK);
+    private volatile bool _woken;
 
-    public FuseDevice(int fd)
-    {
-        _fd = fd;
-        // Non-blocking: a reader that loses a request to another (a level-triggered report can
-        // outlive the request) must go back to epoll_wait, where Wake reaches it, not sleep in read(2).
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
-    }
+    public FuseDevice(int fd) => _fd = fd;
 
     public int Fd => _fd;
 
-    /// <summary>A reader's own wait on the device: an epoll instance holding the device
-    /// (EPOLLEXCLUSIVE) and the wake-up eventfd. A request wakes one idle reader, where poll(2) on
-    /// the device would wake them all; the eventfd still reaches every reader
-    /// (<see cref="Wake"/>), which a reader blocked in read(2) itself could not be: closing the fd
-    /// does not end a read in progress, and the connection would live on.</summary>
+    /// <summary>The calling thread's way of waiting for requests. Readers block in read(2) itself:
+    /// the kernel queues its readers exclusively, so a request wakes exactly one idle reader, with
+    /// one system call per request. (An epoll wait in front of the read would cost a second call,
+    /// and every reader's epoll would wake for every request: the device wakes its queue without
+    /// a poll key, which defeats EPOLLEXCLUSIVE.) <see cref="Wake"/> ends the reads with a signal.</summary>
     public Reader OpenReader() => new(this);
 
     public sealed class Reader : IDisposable
     {
-        private const ulong DeviceKey = 1;
-        private const ulong WakeKey = 2;
         private readonly FuseDevice _device;
-        private int _epfd;
+        private bool _disposed;
 
         internal Reader(FuseDevice device)
         {
             _device = device;
-            _epfd = epoll_create1(EPOLL_CLOEXEC);
-            if (_epfd < 0)
-                throw new IOException("epoll_create1 failed: " + (Errno)Marshal.GetLastPInvokeError());
-            var dev = new EpollEvent { Events = EPOLLIN | EPOLLEXCLUSIVE, Data = DeviceKey };
-            var wake = new EpollEvent { Events = EPOLLIN, Data = WakeKey };
-            if (epoll_ctl(_epfd, EPOLL_CTL_ADD, device._fd, &dev) != 0 || epoll_ctl(_epfd, EPOLL_CTL_ADD, device._wake, &wake) != 0)
-            {
-                var errno = (Errno)Marshal.GetLastPInvokeError();
-                close(_epfd);
-                throw new IOException("epoll_ctl on /dev/fuse failed: " + errno);
-            }
+            Thread = ThreadInterrupter.CurrentThread();
+            lock (device._lock)
+                device._readers.Add(this);
         }
 
-        /// <summary>Waits for a request (or <see cref="Wake"/>) and reads it; returns its length, or
-        /// a negative errno: EAGAIN when another reader took it first, ESHUTDOWN once woken.</summary>
+        internal nint Thread { get; }
+
+        /// <summary>Waits for a request and reads it; returns its length, or a negative errno
+        /// (ESHUTDOWN once <see cref="Wake"/> was called).</summary>
         public int Read(NativeBuffer buffer)
         {
-            EpollEvent* events = stackalloc EpollEvent[2];
-            int n = epoll_wait(_epfd, events, 2, -1);
-            if (n < 0)
-                return -Marshal.GetLastPInvokeError();
-            for (int i = 0; i < n; i++)
-            {
-                if (events[i].Data == WakeKey)
-                    return -(int)Errno.ESHUTDOWN;
-            }
-            // Readable, or POLLERR once the connection is gone: read says which (ENODEV).
+            if (_device._woken)
+                return -(int)Errno.ESHUTDOWN;
             nint r = read(_device._fd, buffer.Pointer, buffer.Length);
-            return r >= 0 ? (int)r : -Marshal.GetLastPInvokeError();
+            if (r >= 0)
+                return (int)r;
+            int errno = Marshal.GetLastPInvokeError();
+            return errno == (int)Errno.EINTR && _device._woken ? -(int)Errno.ESHUTDOWN : -errno;
         }
 
         public void Dispose()
         {
-            int fd = Interlocked.Exchange(ref _epfd, -1);
-            if (fd >= 0)
-                close(fd);
+            lock (_device._lock)
+            {
+                if (_disposed)
+                    return;
+                _disposed = true;
+                _device._readers.Remove(this); // before the thread ends: no signal to a stale pthread_t
+            }
         }
     }
 
-    /// <summary>Makes every reader return ESHUTDOWN (and every later read).</summary>
+    /// <summary>Makes every reader return ESHUTDOWN (and every later read). Returns at once; a
+    /// background thread interrupts the readers' reads until each has left (a reader between its
+    /// check and its read(2) misses one signal, never the next).</summary>
     public void Wake()
     {
-        ulong one = 1;
-        write(_wake, (byte*)&one, 8);
+        _woken = true;
+        var waker = new Thread(() =>
+        {
+            for (int round = 0; round < 500; round++)
+            {
+                lock (_lock)
+                {
+                    if (_readers.Count == 0)
+                        return;
+                    foreach (var r in _readers)
+                        ThreadInterrupter.Interrupt(r.Thread);
+                }
+                System.Threading.Thread.Sleep(round == 0 ? 1 : 10);
+            }
+        })
+        { IsBackground = true, Name = "fuse-wake" };
+        waker.Start();
     }
 
     /// <summary>Sends one message; returns 0 or the errno (ENOENT: the request was interrupted and is
@@ -115,7 +119,4 @@ public sealed unsafe class FuseDevice : IDisposable
         if (fd >= 0)
             close(fd);
     }
-
-    /// <summary>Releases the wake-up eventfd, once no reader uses it any more.</summary>
-    public void DisposeWake() => close(_wake);
 }

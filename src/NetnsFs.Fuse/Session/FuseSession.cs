@@ -8,8 +8,8 @@ using Serilog;
 namespace NetnsFs.Fuse.Session;
 
 /// <summary>The request loop of one FUSE connection, after go-fuse's server: a few reader threads
-/// wait on /dev/fuse (each request wakes one of them), read, decode, and hand each request to the
-/// filesystem. A handler that has to
+/// block in read(2) on /dev/fuse (each request wakes one of them), decode, and hand each request to
+/// the filesystem. A handler that has to
 /// wait defers its request and frees the reader. The session ends when the device answers ENODEV
 /// (the last mount is gone) or on <see cref="Stop"/>.</summary>
 public sealed partial class FuseSession : IDisposable
@@ -81,7 +81,7 @@ public sealed partial class FuseSession : IDisposable
                 if (n < 0)
                 {
                     var errno = (Errno)(-n);
-                    if (errno is Errno.EINTR or Errno.ENOENT or Errno.EAGAIN)
+                    if (errno is Errno.EINTR or Errno.ENOENT)
                         continue; // ENOENT: the request was interrupted before we read it
                     if (errno is Errno.ENODEV or Errno.ESHUTDOWN || _stopping)
                         break; // the mount is gone (the normal end), or Stop
@@ -197,9 +197,6 @@ public sealed partial class FuseSession : IDisposable
         foreach (var t in _readers)
             joined &= t.Join(TimeSpan.FromSeconds(2));
         if (joined)
-        {
-            _device.DisposeWake();
             _buffers.Clear();
-        }
     }
 }

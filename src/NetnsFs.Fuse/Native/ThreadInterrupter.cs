@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace NetnsFs.Fuse.Native;
+
+/// <summary>Ends one thread's blocking system call (a read(2) of /dev/fuse) with EINTR, the way
+/// libfuse ends its workers: by a signal sent to that thread alone, whose handler does nothing and
+/// which is installed without SA_RESTART, so the kernel returns EINTR instead of restarting the read.
+/// Closing the device could not do it: a read in progress holds its own reference to the file.
+///
+/// The handler must be native code that does nothing: the signal may land while the thread runs
+/// managed code, where a managed (UnmanagedCallersOnly) handler may not run. libc's getpid is such a
+/// function (async-signal-safe, no effect, its argument ignored). The signal is a real-time one well
+/// above SIGRTMIN, which the .NET runtime uses to reach its threads.</summary>
+internal static unsafe partial class ThreadInterrupter
+{
+    private const string Libc = "libc";
+    private static readonly Lock InstallLock = new();
+    private static int _signal;
+
+    /// <summary>The calling thread's pthread_t, for <see cref="Interrupt"/>.</summary>
+    public static nint CurrentThread() => pthread_self();
+
+    /// <summary>Interrupts the blocking call <paramref name="thread"/> is in, if any; a thread not in
+    /// one is not disturbed (the caller must repeat until the thread has seen its stop flag).</summary>
+    public static void Interrupt(nint thread) => pthread_kill(thread, Signal());
+
+    private static int Signal()
+    {
+        lock (InstallLock)
+        {
+            if (_signal != 0)
+                return _signal;
+            int signal = __libc_current_sigrtmin() + 6;
+            var action = new SigAction
+            {
+                Handler = NativeLibrary.GetExport(NativeLibrary.Load("libc.so.6"), "getpid"),
+                Flags = 0, // no SA_RESTART: the interrupted read returns EINTR
+            };
+            if (sigaction(signal, &action, null) != 0)
+                throw new IOException("sigaction failed: " + Marshal.GetLastPInvokeError());
+            _signal = signal;
+            return signal;
+        }
+    }
+
+    /// <summary>glibc's struct sigaction (x86-64 and arm64): handler, 1024-bit mask, flags, restorer.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SigAction
+    {
+        public nint Handler;
+        public fixed ulong Mask[16];
+        public int Flags;
+        public nint Restorer;
+    }
+
+    [LibraryImport(Libc, SetLastError = true)]
+    private static partial int sigaction(int signum, SigAction* act, SigAction* oldact);
+
+    [LibraryImport(Libc)]
+    private static partial nint pthread_self();
+
+    [LibraryImport(Libc)]
+    private static partial int pthread_kill(nint thread, int sig);
+
+    [LibraryImport(Libc)]
+    private static partial int __libc_current_sigrtmin();
+}
