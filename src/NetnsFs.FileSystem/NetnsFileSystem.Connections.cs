@@ -22,7 +22,7 @@ public sealed partial class NetnsFileSystem
             "remote" => s.Socket.RemoteAddress().ToString() + "\n",
             "state" => (s.IsConnecting ? "CONNECTING" : s.Socket.StateName()) + "\n",
             "path" => s.Description + "\n",
-            "owner" => string.Create(CultureInfo.InvariantCulture, $"pid={s.OpenerPid} uid={s.OpenerUid}\n"),
+            "owner" => string.Create(CultureInfo.InvariantCulture, $"pid={s.OpenerProcess} uid={s.OpenerUid}\n"),
             _ => "",
         };
     }

@@ -139,21 +139,22 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         req.Reply(EntryOf(node!));
     }
 
-    /// <summary>conn/self: the newest open socket of the caller, or else of its nearest ancestor
-    /// that has one (so `cat DIR/conn/self/local` in a shell finds the shell's socket). Never
-    /// cached: it depends on who asks.</summary>
+    /// <summary>conn/self: the newest open socket of the caller's process (whichever of its threads
+    /// opened it), or else of its nearest ancestor that has one (so `cat DIR/conn/self/local` in a
+    /// shell finds the shell's socket). Never cached: it depends on who asks.</summary>
     private void LookupSelf(FuseRequest req, DirectoryNode dir)
     {
-        ulong newest = 0;
-        foreach (uint pid in Paths.ProcessAncestry.Chain(req.Pid))
+        uint process = Paths.ProcessAncestry.ProcessOf(req.Pid);
+        var threads = Paths.ProcessAncestry.ThreadsOf(process);
+        ulong newest = NewestSocketOf(dir, threads.Contains);
+        if (newest == 0)
         {
-            foreach (var (h, f) in _open)
+            foreach (uint ancestor in Paths.ProcessAncestry.Ancestors(process))
             {
-                if (f is SocketFile s && s.View == dir.View && s.OpenerPid == pid && h > newest)
-                    newest = h;
+                newest = NewestSocketOf(dir, pid => pid == ancestor);
+                if (newest != 0)
+                    break;
             }
-            if (newest != 0)
-                break;
         }
         if (newest == 0 || LookupChild(dir, Encoding.UTF8.GetBytes(newest.ToString(System.Globalization.CultureInfo.InvariantCulture)), out var node) != 0)
         {
@@ -163,6 +164,19 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         var entry = EntryOf(node!);
         entry.EntryValid = 0;
         req.Reply(entry);
+    }
+
+    /// <summary>The handle of the newest socket of <paramref name="dir"/>'s namespace whose opening
+    /// thread <paramref name="openedBy"/> accepts; 0 if none.</summary>
+    private ulong NewestSocketOf(DirectoryNode dir, Func<uint, bool> openedBy)
+    {
+        ulong newest = 0;
+        foreach (var (h, f) in _open)
+        {
+            if (f is SocketFile s && s.View == dir.View && h > newest && openedBy(s.OpenerPid))
+                newest = h;
+        }
+        return newest;
     }
 
     /// <summary>The child named <paramref name="name"/>, made if the grammar allows it; counts a lookup.</summary>

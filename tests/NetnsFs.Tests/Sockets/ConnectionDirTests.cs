@@ -85,4 +85,45 @@ public sealed class ConnectionDirTests
         });
         Assert.That(Directory.Exists(m[$"conn/{r.GetProperty("ca")[0].GetString()}"]), Is.False, "seen from another process as well");
     }
+    private const string ThreadOpensPy = """
+        import json, os, sys, threading
+        M = sys.argv[1]
+        opened, done = threading.Event(), threading.Event()
+        box = {}
+        def worker():
+            box['fd'] = os.open(M + '/tcp/127.0.0.1/7061', os.O_RDWR)
+            box['tid'] = threading.get_native_id()
+            opened.set()
+            done.wait(10)
+        t = threading.Thread(target=worker)
+        t.start()
+        opened.wait(10)
+        out = {'pid': os.getpid(), 'tid': box['tid']}
+        try:
+            with open(M + '/conn/self/path') as h:
+                out['self'] = h.read().strip()
+            with open(M + '/conn/self/owner') as h:
+                out['owner'] = h.read().strip()
+        finally:
+            done.set()
+            t.join()
+        os.close(box['fd'])
+        print(json.dumps(out))
+        """;
+
+    /// <summary>FUSE names the calling thread, not its process: a socket that a worker thread opened
+    /// is still the process's own, for conn/self asked from the main thread and for owner.</summary>
+    [Test]
+    public void Conn_self_finds_a_socket_another_thread_of_the_process_opened()
+    {
+        using var tmp = new TempDir("sock");
+        using var m = new NetnsfsMount("create");
+        using var servers = SocketKit.StartServers(m["ns"], tmp, "hold,127.0.0.1,7061");
+
+        var r = SocketKit.Json(SocketKit.Python(tmp, ThreadOpensPy, m.Dir));
+        int pid = r.GetProperty("pid").GetInt32();
+        Assert.That(r.GetProperty("tid").GetInt32(), Is.Not.EqualTo(pid), "the socket was opened by another thread");
+        Assert.That(r.GetProperty("self").GetString(), Is.EqualTo("tcp/127.0.0.1/7061"), r.ToString());
+        Assert.That(r.GetProperty("owner").GetString(), Is.EqualTo($"pid={pid} uid=0"), "owner names the process: " + r);
+    }
 }
