@@ -426,6 +426,8 @@ class Bench:
         try:
             d = self.client([os.path.join(BUILD, "nsloop"), str(s["unshare_count"])], timeout=120)
             out["ns.unshare_us"] = d["per_ns_us"]
+            d = self.client([os.path.join(BUILD, "nsloop"), str(s["unshare_count"]), "lo"], timeout=120)
+            out["ns.unshare_lo_us"] = d["per_ns_us"]
         except Exception as e:  # noqa: BLE001
             self.err("run %d unshare loop: %s" % (run + 1, e))
         try:

@@ -135,6 +135,8 @@ def markdown(data, svg_name):
     L.append("| how | per namespace |")
     L.append("|---|---:|")
     L.append("| bare `unshare(CLONE_NEWNET)` loop in C (%d per run) | %s µs |" % (s["unshare_count"], cell(summ.get("ns.unshare_us"))))
+    if summ.get("ns.unshare_lo_us"):
+        L.append("| the same loop, bringing each loopback up as `mkdir` does (%d per run) | %s µs |" % (s["unshare_count"], cell(summ.get("ns.unshare_lo_us"))))
     L.append("| `ip netns add` + `ip netns del` (%d per run) | %s µs |" % (s["ipnetns_count"], cell(summ.get("ns.ipnetns_us"))))
     if data["multi_available"]:
         L.append("| netnsfs multi: `mkdir DIR/NAME` (%d per run) | %s µs |" % (s["multi_count"], cell(summ.get("ns.multi_mkdir_us"))))

@@ -1,16 +1,20 @@
-/* nsloop N [keep] — creates N network namespaces with bare unshare(CLONE_NEWNET), one after
+/* nsloop N [keep] [lo] — creates N network namespaces with bare unshare(CLONE_NEWNET), one after
  * another, in a forked child so the caller's namespace is untouched. By default each replaces the
  * previous, which the kernel then frees asynchronously (its cleanup runs alongside the loop); with
- * "keep" the child holds every one by an fd, as a multi mount does, so no cleanup competes.
+ * "keep" the child holds every one by an fd, as a multi mount does, so no cleanup competes; with
+ * "lo" it also brings each one's loopback up (SIOCSIFFLAGS), the rest of what a netnsfs mkdir does.
  * Prints {"count": N, "seconds": S, "per_ns_us": U}. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,10 +26,32 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.ifr_name, "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &r);
+    if (rc == 0) {
+        r.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &r);
+    }
+    int e = errno;
+    close(s);
+    errno = e;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 100;
-    int keep = argc > 2 && strcmp(argv[2], "keep") == 0;
+    int keep = 0, lo = 0;
+    for (int a = 2; a < argc; a++) {
+        keep |= strcmp(argv[a], "keep") == 0;
+        lo |= strcmp(argv[a], "lo") == 0;
+    }
     int p[2];
     if (pipe(p)) return 1;
     pid_t pid = fork();
@@ -41,6 +67,10 @@ int main(int argc, char **argv)
         for (long i = 0; i < n; i++) {
             if (unshare(CLONE_NEWNET) < 0) {
                 dprintf(p[1], "{\"error\": \"unshare #%ld: %s\"}\n", i, strerror(errno));
+                _exit(1);
+            }
+            if (lo && loopback_up() < 0) {
+                dprintf(p[1], "{\"error\": \"lo up #%ld: %s\"}\n", i, strerror(errno));
                 _exit(1);
             }
             if (keep && open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) < 0) {
