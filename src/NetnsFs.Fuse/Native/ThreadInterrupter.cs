@@ -22,9 +22,10 @@ internal static unsafe partial class ThreadInterrupter
 
     /// <summary>Interrupts the blocking call <paramref name="thread"/> is in, if any; a thread not in
     /// one is not disturbed (the caller must repeat until the thread has seen its stop flag).</summary>
-    public static void Interrupt(nint thread) => pthread_kill(thread, Signal());
+    public static void Interrupt(nint thread) => pthread_kill(thread, Install());
 
-    private static int Signal()
+    /// <summary>Installs the handler (once); call early, so that a failure shows at start, not at stop.</summary>
+    public static int Install()
     {
         lock (InstallLock)
         {

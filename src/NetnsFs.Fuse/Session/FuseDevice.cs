@@ -33,6 +33,7 @@ public sealed unsafe class FuseDevice : IDisposable
 
         internal Reader(FuseDevice device)
         {
+            ThreadInterrupter.Install();
             _device = device;
             Thread = ThreadInterrupter.CurrentThread();
             lock (device._lock)

@@ -8,14 +8,22 @@ namespace NetnsFs.Tests.Lifetime;
 
 /// <summary>A mount made in a private mount namespace lives as long as that mount namespace: when
 /// its last process exits, the kernel drops the mount, the daemon exits, and the network namespace
-/// it created is freed. Watched from outside through a veth pair whose peer lives inside.</summary>
+/// it created is freed (for a multi mount, every namespace made under it). Watched from outside
+/// through a veth pair whose peer lives inside.</summary>
 public sealed class ReapingTests
 {
     private const string MountInPrivateNs = """
         set -e
-        "$NETNSFS" x "$DIR" -o create
-        ip link set "$PEER" netns "$DIR/ns"
-        grep -q "$PEER:" "$DIR/net/dev"
+        if [ "$MULTI" = 1 ]; then
+            "$NETNSFS" x "$DIR" -o multi
+            mkdir "$DIR/a" "$DIR/b"
+            NS="$DIR/a"
+        else
+            "$NETNSFS" x "$DIR" -o create
+            NS="$DIR"
+        fi
+        ip link set "$PEER" netns "$NS/ns"
+        grep -q "$PEER:" "$NS/net/dev"
         grep '^pid=' "$DIR/status"
         echo ready
         if [ "$HOLD" = 1 ]; then exec sleep 600; fi
@@ -33,9 +41,10 @@ public sealed class ReapingTests
         }
     }
 
-    [TestCase(false, TestName = "The_namespace_is_freed_when_the_private_mount_namespace_ends_normally")]
-    [TestCase(true, TestName = "The_namespace_is_freed_when_the_last_process_of_the_private_mount_namespace_is_SIGKILLed")]
-    public void Reaping(bool sigkill)
+    [TestCase(false, false, TestName = "The_namespace_is_freed_when_the_private_mount_namespace_ends_normally")]
+    [TestCase(true, false, TestName = "The_namespace_is_freed_when_the_last_process_of_the_private_mount_namespace_is_SIGKILLed")]
+    [TestCase(false, true, TestName = "A_multi_mounts_namespaces_are_freed_when_the_private_mount_namespace_ends")]
+    public void Reaping(bool sigkill, bool multi)
     {
         using var tmp = new TempDir("life");
         string dir = tmp.Sub("mnt");
@@ -49,6 +58,7 @@ public sealed class ReapingTests
                 ["DIR"] = dir,
                 ["PEER"] = veth.Peer,
                 ["HOLD"] = sigkill ? "1" : "0",
+                ["MULTI"] = multi ? "1" : "0",
             };
             using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
             holder.WaitReady(TimeSpan.FromSeconds(60));
