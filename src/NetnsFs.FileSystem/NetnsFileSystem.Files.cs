@@ -151,7 +151,12 @@ public sealed partial class NetnsFileSystem
     }
 
     private SocketFile NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description) =>
-        new(socket, Session, _engine, description) { OpenerPid = req.Pid, OpenerUid = req.Uid, View = view };
+        new(socket, Session, _engine, description)
+        {
+            OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
+            OpenerUid = req.Uid,
+            View = view,
+        };
 
     /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6
     /// socket; where the namespace has no IPv6 it falls back to 0.0.0.0.</summary>

@@ -145,13 +145,12 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private void LookupSelf(FuseRequest req, DirectoryNode dir)
     {
         uint process = Paths.ProcessAncestry.ProcessOf(req.Pid);
-        var threads = Paths.ProcessAncestry.ThreadsOf(process);
-        ulong newest = NewestSocketOf(dir, threads.Contains);
-        if (newest == 0)
+        ulong newest = process == 0 ? 0 : NewestSocketOf(dir, process); // 0: a caller with no pid here
+        if (newest == 0 && process != 0)
         {
             foreach (uint ancestor in Paths.ProcessAncestry.Ancestors(process))
             {
-                newest = NewestSocketOf(dir, pid => pid == ancestor);
+                newest = NewestSocketOf(dir, ancestor);
                 if (newest != 0)
                     break;
             }
@@ -166,14 +165,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         req.Reply(entry);
     }
 
-    /// <summary>The handle of the newest socket of <paramref name="dir"/>'s namespace whose opening
-    /// thread <paramref name="openedBy"/> accepts; 0 if none.</summary>
-    private ulong NewestSocketOf(DirectoryNode dir, Func<uint, bool> openedBy)
+    /// <summary>The handle of the newest socket of <paramref name="dir"/>'s namespace that a thread
+    /// of <paramref name="process"/> opened; 0 if none.</summary>
+    private ulong NewestSocketOf(DirectoryNode dir, uint process)
     {
         ulong newest = 0;
         foreach (var (h, f) in _open)
         {
-            if (f is SocketFile s && s.View == dir.View && h > newest && openedBy(s.OpenerPid))
+            if (f is SocketFile s && s.View == dir.View && h > newest && s.OpenerProcess == process)
                 newest = h;
         }
         return newest;

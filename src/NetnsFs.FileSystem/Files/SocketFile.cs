@@ -53,22 +53,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     /// <summary>The namespace it was made in (conn/ lists a namespace's own sockets).</summary>
     public NamespaceView? View { get; init; }
 
-    /// <summary>The thread that opened it, as the kernel reports callers (a thread id).</summary>
-    public uint OpenerPid { get; init; }
-
-    /// <summary>The process that opened it (conn/N/owner, conn/self): looked up from the thread id
-    /// when first asked, not on the open path, where a /proc read would cost more than the open.</summary>
-    public uint OpenerProcess
-    {
-        get
-        {
-            if (_openerProcess == 0)
-                _openerProcess = Paths.ProcessAncestry.ProcessOf(OpenerPid);
-            return _openerProcess;
-        }
-    }
-
-    private uint _openerProcess;
+    /// <summary>The process that opened it (conn/N/owner, conn/self), found when it was opened:
+    /// later the thread may be gone, or its id reused.</summary>
+    public uint OpenerProcess { get; init; }
 
     public uint OpenerUid { get; init; }
 

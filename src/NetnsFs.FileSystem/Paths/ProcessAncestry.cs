@@ -1,38 +1,27 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace NetnsFs.FileSystem.Paths;
 
-/// <summary>Processes as /proc shows them, for conn/self: the caller's process and its threads (a
-/// socket one thread opened is its process's), then its parents (`cat`, a shell's child, finds the
-/// socket the shell opened). FUSE reports the calling thread, not its process.</summary>
+/// <summary>Processes as /proc shows them, for conn/self and owner: FUSE reports the calling thread,
+/// and a socket one thread opened is its process's; a caller's parents are looked at too (`cat`, a
+/// shell's child, finds the socket the shell opened).</summary>
 public static class ProcessAncestry
 {
     private const int MaxDepth = 16;
 
-    /// <summary>The process (thread group) a thread id belongs to; the id itself once the thread is gone.</summary>
+    /// <summary>The process (thread group) a thread id belongs to: the id itself for a main thread
+    /// (one system call: tgkill(tid, tid, 0) succeeds, or is refused for permission, only if the
+    /// thread leads its group), else read from /proc; the id itself if the thread is gone, 0 for 0
+    /// (a caller the kernel cannot name in the mount's pid namespace).</summary>
     public static uint ProcessOf(uint tid)
     {
+        if (tid == 0)
+            return 0;
+        if (Native.FsLibc.tgkill((int)tid, (int)tid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */)
+            return tid;
         uint tgid = Read(tid).Tgid;
         return tgid != 0 ? tgid : tid;
-    }
-
-    /// <summary>The ids of the live threads of process <paramref name="pid"/>, the process's own among them.</summary>
-    public static HashSet<uint> ThreadsOf(uint pid)
-    {
-        var threads = new HashSet<uint> { pid };
-        try
-        {
-            foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-            {
-                if (uint.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out uint tid))
-                    threads.Add(tid);
-            }
-        }
-        catch (IOException)
-        {
-            // gone meanwhile: its own id is all there is
-        }
-        return threads;
     }
 
     /// <summary>The parent of <paramref name="pid"/>, its parent, and so on up to (not including) init.</summary>
@@ -65,9 +54,9 @@ public static class ProcessAncestry
             }
             return (tgid, ppid);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (0, 0);
+            return (0, 0); // gone, or hidden (hidepid)
         }
     }
 }

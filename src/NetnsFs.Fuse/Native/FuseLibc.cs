@@ -42,6 +42,9 @@ internal static unsafe partial class FuseLibc
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
+    public const int O_NONBLOCK = 0x800;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETFD = 2;

@@ -34,7 +34,7 @@ internal static unsafe partial class ThreadInterrupter
             int signal = __libc_current_sigrtmin() + 6;
             var action = new SigAction
             {
-                Handler = NativeLibrary.GetExport(NativeLibrary.Load("libc.so.6"), "getpid"),
+                Handler = NativeLibrary.GetExport(NativeLibrary.GetMainProgramHandle(), "getpid"), // libc's, whichever libc
                 Flags = 0, // no SA_RESTART: the interrupted read returns EINTR
             };
             if (sigaction(signal, &action, null) != 0)

@@ -15,7 +15,14 @@ public sealed unsafe class FuseDevice : IDisposable
     private int _fd;
     private volatile bool _woken;
 
-    public FuseDevice(int fd) => _fd = fd;
+    public FuseDevice(int fd)
+    {
+        _fd = fd;
+        // Readers block in read(2); a non-blocking fd would make an idle reader see EAGAIN and stop.
+        int flags = fcntl(fd, F_GETFL, 0);
+        if (flags >= 0 && (flags & O_NONBLOCK) != 0)
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    }
 
     public int Fd => _fd;
 
@@ -30,6 +37,7 @@ public sealed unsafe class FuseDevice : IDisposable
     {
         private readonly FuseDevice _device;
         private bool _disposed;
+        private volatile bool _inRead; // in (or about to enter) read(2): the only time to interrupt it
 
         internal Reader(FuseDevice device)
         {
@@ -46,13 +54,32 @@ public sealed unsafe class FuseDevice : IDisposable
         /// (ESHUTDOWN once <see cref="Wake"/> was called).</summary>
         public int Read(NativeBuffer buffer)
         {
-            if (_device._woken)
-                return -(int)Errno.ESHUTDOWN;
-            nint r = read(_device._fd, buffer.Pointer, buffer.Length);
-            if (r >= 0)
-                return (int)r;
-            int errno = Marshal.GetLastPInvokeError();
-            return errno == (int)Errno.EINTR && _device._woken ? -(int)Errno.ESHUTDOWN : -errno;
+            // Announce the read before looking at the flag (and Wake sets the flag before looking
+            // at this): either this reader sees the flag, or Wake sees the reader and signals it.
+            _inRead = true;
+            Interlocked.MemoryBarrier();
+            try
+            {
+                if (_device._woken)
+                    return -(int)Errno.ESHUTDOWN;
+                nint r = read(_device._fd, buffer.Pointer, buffer.Length);
+                if (r >= 0)
+                    return (int)r;
+                int errno = Marshal.GetLastPInvokeError();
+                return errno == (int)Errno.EINTR && _device._woken ? -(int)Errno.ESHUTDOWN : -errno;
+            }
+            finally
+            {
+                _inRead = false;
+            }
+        }
+
+        /// <summary>Interrupts the reader if it is in read(2); a reader handling a request is left
+        /// alone (its handler's system calls must not see EINTR), it sees the flag when it returns.</summary>
+        internal void InterruptRead()
+        {
+            if (_inRead)
+                ThreadInterrupter.Interrupt(Thread);
         }
 
         public void Dispose()
@@ -69,10 +96,12 @@ public sealed unsafe class FuseDevice : IDisposable
 
     /// <summary>Makes every reader return ESHUTDOWN (and every later read). Returns at once; a
     /// background thread interrupts the readers' reads until each has left (a reader between its
-    /// check and its read(2) misses one signal, never the next).</summary>
+    /// check and its read(2) misses one signal, never the next). A reader held up in a handler
+    /// leaves when the handler returns; the waker gives up after 5 s.</summary>
     public void Wake()
     {
         _woken = true;
+        Interlocked.MemoryBarrier();
         var waker = new Thread(() =>
         {
             for (int round = 0; round < 500; round++)
@@ -82,7 +111,7 @@ public sealed unsafe class FuseDevice : IDisposable
                     if (_readers.Count == 0)
                         return;
                     foreach (var r in _readers)
-                        ThreadInterrupter.Interrupt(r.Thread);
+                        r.InterruptRead();
                 }
                 System.Threading.Thread.Sleep(round == 0 ? 1 : 10);
             }

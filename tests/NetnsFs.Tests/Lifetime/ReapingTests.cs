@@ -24,6 +24,10 @@ public sealed class ReapingTests
         fi
         ip link set "$PEER" netns "$NS/ns"
         grep -q "$PEER:" "$NS/net/dev"
+        if [ "$MULTI" = 1 ]; then
+            ip link set "$PEER2" netns "$DIR/b/ns"
+            grep -q "$PEER2:" "$DIR/b/net/dev"
+        fi
         grep '^pid=' "$DIR/status"
         echo ready
         if [ "$HOLD" = 1 ]; then exec sleep 600; fi
@@ -49,6 +53,7 @@ public sealed class ReapingTests
         using var tmp = new TempDir("life");
         string dir = tmp.Sub("mnt");
         using var veth = new VethPair();
+        using var veth2 = new VethPair(); // for the second namespace of the multi case
         int daemon = 0;
         try
         {
@@ -59,6 +64,7 @@ public sealed class ReapingTests
                 ["PEER"] = veth.Peer,
                 ["HOLD"] = sigkill ? "1" : "0",
                 ["MULTI"] = multi ? "1" : "0",
+                ["PEER2"] = veth2.Peer,
             };
             using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
             holder.WaitReady(TimeSpan.FromSeconds(60));
@@ -78,7 +84,7 @@ public sealed class ReapingTests
             }
             Assert.That(SocketKit.Eventually(() => holder.HasExited, TimeSpan.FromSeconds(30), pollMs: 5), Is.True, holder.ToString());
             var sw = Stopwatch.StartNew();
-            bool gone = SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(2), pollMs: 10);
+            bool gone = SocketKit.Eventually(() => !veth.HostExists && (!multi || !veth2.HostExists), TimeSpan.FromSeconds(2), pollMs: 10);
             var elapsed = sw.Elapsed;
             if (!sigkill)
                 Assert.That(holder.ExitCode, Is.Zero, holder.ToString());

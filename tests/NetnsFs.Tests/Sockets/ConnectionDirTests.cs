@@ -87,17 +87,20 @@ public sealed class ConnectionDirTests
     }
     private const string ThreadOpensPy = """
         import json, os, sys, threading
-        M = sys.argv[1]
+        M, exits = sys.argv[1], sys.argv[2] == 'exited'
         opened, done = threading.Event(), threading.Event()
         box = {}
         def worker():
             box['fd'] = os.open(M + '/tcp/127.0.0.1/7061', os.O_RDWR)
             box['tid'] = threading.get_native_id()
             opened.set()
-            done.wait(10)
+            if not exits:
+                done.wait(10)
         t = threading.Thread(target=worker)
         t.start()
         opened.wait(10)
+        if exits:
+            t.join()  # the opening thread is gone before anyone asks
         out = {'pid': os.getpid(), 'tid': box['tid']}
         try:
             with open(M + '/conn/self/path') as h:
@@ -112,15 +115,17 @@ public sealed class ConnectionDirTests
         """;
 
     /// <summary>FUSE names the calling thread, not its process: a socket that a worker thread opened
-    /// is still the process's own, for conn/self asked from the main thread and for owner.</summary>
-    [Test]
-    public void Conn_self_finds_a_socket_another_thread_of_the_process_opened()
+    /// is still the process's own, for conn/self asked from the main thread and for owner, while the
+    /// worker lives and after it has exited.</summary>
+    [TestCase("alive", TestName = "Conn_self_finds_a_socket_another_thread_of_the_process_opened")]
+    [TestCase("exited", TestName = "Conn_self_finds_a_socket_opened_by_a_thread_that_has_exited")]
+    public void Conn_self_of_a_socket_opened_by_a_worker_thread(string worker)
     {
         using var tmp = new TempDir("sock");
         using var m = new NetnsfsMount("create");
         using var servers = SocketKit.StartServers(m["ns"], tmp, "hold,127.0.0.1,7061");
 
-        var r = SocketKit.Json(SocketKit.Python(tmp, ThreadOpensPy, m.Dir));
+        var r = SocketKit.Json(SocketKit.Python(tmp, ThreadOpensPy, m.Dir, worker));
         int pid = r.GetProperty("pid").GetInt32();
         Assert.That(r.GetProperty("tid").GetInt32(), Is.Not.EqualTo(pid), "the socket was opened by another thread");
         Assert.That(r.GetProperty("self").GetString(), Is.EqualTo("tcp/127.0.0.1/7061"), r.ToString());
