@@ -88,6 +88,54 @@ public sealed class MultiMountTests
         Assert.That(other.Stdout, Does.Contain("Connection refused"), "the right namespace has no server on 7000");
     }
 
+    /// <summary>"Creating or using one namespace never waits for another": opens that hang in one
+    /// namespace (connects to an address whose packets go nowhere), more of them than the daemon
+    /// has FUSE readers, hold up neither mkdir nor a dial in the others; a signal then ends them.</summary>
+    [Test]
+    public void Opens_hanging_in_one_namespace_hold_up_no_other()
+    {
+        const int hanging = 8;
+        using var m = new NetnsfsMount("multi");
+        Directory.CreateDirectory(m["slow"]);
+        // A veth pair inside the namespace and a fixed neighbour entry: the SYNs to 10.99.0.2 go
+        // out, and nothing ever answers them.
+        Run.Checked(Run.Bash($"nsenter --net={m["slow/ns"]} sh -c 'ip link add v0 type veth peer name v1 && ip addr add 10.99.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up && ip neigh add 10.99.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent'"));
+        var pids = new List<int>();
+        try
+        {
+            for (int i = 0; i < hanging; i++)
+            {
+                var r = Run.Checked(Run.Bash($"cat {m["slow/tcp/10.99.0.2/80"]} >/dev/null 2>&1 & echo $!"));
+                pids.Add(int.Parse(r.Stdout.Trim(), CultureInfo.InvariantCulture));
+            }
+            Thread.Sleep(500); // every open is in the daemon now, waiting for its connect
+
+            var others = Run.Bash($$"""
+                set -e
+                mkdir {{m["fast1"]}} {{m["fast2"]}}
+                {{Serve(m["fast1"], "fast1", 7100)}}
+                for i in $(seq 50); do
+                    if out=$(cat {{m["fast1/tcp/127.0.0.1/7100"]}} 2>/dev/null); then echo "$out"; exit 0; fi
+                    sleep 0.1
+                done
+                exit 1
+                """, TimeSpan.FromSeconds(20));
+            Assert.That(others.ExitCode, Is.Zero, "mkdir and a dial in other namespaces, while opens hang in one: " + others);
+            Assert.That(others.Stdout.Trim(), Is.EqualTo("fast1"), others.ToString());
+            Assert.That(pids.All(Processes.IsAlive), Is.True, "the opens in the slow namespace were still waiting all along");
+
+            // SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+            foreach (int pid in pids)
+                Run.Process("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)]);
+            Assert.That(pids.All(pid => Processes.WaitGone(pid, TimeSpan.FromSeconds(5))), Is.True, "a signal ends an open waiting for its connect");
+        }
+        finally
+        {
+            foreach (int pid in pids)
+                Run.Process("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]);
+        }
+    }
+
     [Test]
     public void An_existing_namespace_is_attached_with_ln_s_and_survives_ip_netns_del()
     {
