@@ -25,7 +25,8 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var settings = new FileSystemSettings(layout, engine, log,
             (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
             runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther), MountInfo,
-            (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces));
+            (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces),
+            (int)options.Linger);
         if (options.Multi)
             ns.Dispose(); // a multi mount has no namespace of its own
         var fs = new NetnsFileSystem(settings, options.Multi ? null : ns);

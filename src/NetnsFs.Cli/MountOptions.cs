@@ -1,4 +1,5 @@
 using System.Globalization;
+using NetnsFs.FileSystem;
 
 namespace NetnsFs.Cli;
 
@@ -13,6 +14,10 @@ public sealed record MountOptions
 
     /// <summary>-o spares=N: namespaces a multi mount makes ahead of mkdir.</summary>
     public uint? Spares { get; init; }
+
+    /// <summary>-o linger=SECONDS: how long a closed socket file still sends data its large writes
+    /// were answered for (0: large writes are answered only once the socket took them).</summary>
+    public uint Linger { get; init; } = FileSystemSettings.DefaultLingerSeconds;
     public string? NetnsPath { get; init; }
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
@@ -75,6 +80,11 @@ public sealed record MountOptions
                 if (spares > 1000)
                     throw new UsageException($"spares={value}: at most 1000");
                 return o with { Spares = spares };
+            case "linger":
+                uint linger = Number(key, value, 10);
+                if (linger > 3600)
+                    throw new UsageException($"linger={value}: at most 3600 seconds");
+                return o with { Linger = linger };
             case "log": return o with { LogFile = Required(key, value) };
             case "debug": return o with { Debug = Flag(key, value) };
             case "allow_other": return o with { AllowOther = Flag(key, value) };

@@ -16,6 +16,8 @@ namespace NetnsFs.FileSystem;
 /// <param name="Policy">Who may use the handoff sockets.</param>
 /// <param name="MountInfo">Extra status lines (mount point, options, pid).</param>
 /// <param name="SpareNamespaces">A multi mount's namespaces made ahead of mkdir (0: on demand).</param>
+/// <param name="LingerSeconds">How long a closed socket file still sends data of writes answered before
+/// the socket took it (zero: no write is answered before).</param>
 public sealed record FileSystemSettings(
     MountLayout Layout,
     ReadinessEngine Engine,
@@ -24,7 +26,10 @@ public sealed record FileSystemSettings(
     string? RunDirectory,
     AccessPolicy Policy,
     Func<string> MountInfo,
-    int SpareNamespaces = FileSystemSettings.DefaultSpareNamespaces)
+    int SpareNamespaces = FileSystemSettings.DefaultSpareNamespaces,
+    int LingerSeconds = FileSystemSettings.DefaultLingerSeconds)
 {
     public const int DefaultSpareNamespaces = 8;
+
+    public const int DefaultLingerSeconds = 30;
 }

@@ -156,6 +156,8 @@ public sealed partial class NetnsFileSystem
             OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
             OpenerUid = req.Uid,
             View = view,
+            Linger = TimeSpan.FromSeconds(_settings.LingerSeconds),
+            Log = _log,
         };
 
     /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6

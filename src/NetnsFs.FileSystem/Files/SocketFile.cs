@@ -3,6 +3,7 @@ using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
+using Serilog;
 
 namespace NetnsFs.FileSystem.Files;
 
@@ -13,10 +14,20 @@ namespace NetnsFs.FileSystem.Files;
 /// deferred read, a deferred write, a connect, or a poll. Traffic whose reads find their data
 /// already there never wakes the engine's thread nor contends for the lock with it. Arming is
 /// level-triggered, so a change between the failed try and the arm is reported at once; one lock
-/// orders each socket's operations, arming included.</summary>
+/// orders each socket's operations, arming included.
+/// Large writes to a connected stream socket are written behind: answered once the daemon holds
+/// their data, then sent (<see cref="WriteBehindMinimum"/>).</summary>
 public sealed class SocketFile : OpenFile, IReadinessListener
 {
     private const int O_NONBLOCK = 0x800;
+
+    /// <summary>Stream writes at least this large, once the socket has sent something (it is
+    /// connected), are answered as soon as the daemon holds the data, and sent after. A FUSE write
+    /// otherwise waits for the send, so the writer's next copy into the daemon could never overlap
+    /// this one's copy into the socket, as a writer into a socket buffer overlaps the relay behind
+    /// it. An error of such a send is the result of the next write, as with an error a socket
+    /// learns after it took the data. Smaller writes cost little to copy and keep their exact result.</summary>
+    public const int WriteBehindMinimum = 64 * 1024;
 
     private readonly Lock _lock = new();
     private readonly Queue<PendingRead> _reads = new();
@@ -29,6 +40,11 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private IoEvents _armed;     // what epoll will report once (cleared when it reports)
     private bool _connecting;
     private bool _closed;
+    private bool _established;       // a send succeeded: connected, write-behind may begin
+    private Errno _laterError;       // the failure of an acknowledged write, for the next write
+    private int _shutdownAfterSend = -1; // a shutdown that waits for acknowledged data to go out
+    private bool _lingering;         // closed, still sending acknowledged data, as close(2) does
+    private Timer? _lingerLimit;
 
     public SocketFile(NetSocket socket, FuseSession session, ReadinessEngine engine, string description)
     {
@@ -58,6 +74,12 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     public uint OpenerProcess { get; init; }
 
     public uint OpenerUid { get; init; }
+
+    /// <summary>How long, after close, data of writes answered before the socket took it is still
+    /// sent; zero: no write is answered before the socket took it.</summary>
+    public TimeSpan Linger { get; init; }
+
+    public ILogger? Log { get; init; }
 
     public bool IsConnecting
     {
@@ -136,19 +158,40 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 req.ReplyError(Errno.EBADF);
                 return;
             }
+            if (_laterError != 0)
+            {
+                req.ReplyError(_laterError);
+                _laterError = 0;
+                return;
+            }
             int sent = 0;
             if (!_connecting && _writes.Count == 0)
             {
+                bool behind = _established && Linger > TimeSpan.Zero && data.Length >= WriteBehindMinimum && !Socket.Kind.KeepsMessageBoundaries;
+                if (behind)
+                    req.ReplyWrite((uint)data.Length);
                 int n = Socket.Send(data);
                 if (n < 0 && n != -(int)Errno.EAGAIN)
                 {
-                    req.ReplyError((Errno)(-n));
+                    if (behind)
+                        _laterError = (Errno)(-n);
+                    else
+                        req.ReplyError((Errno)(-n));
                     return;
                 }
                 sent = Math.Max(n, 0);
+                _established |= sent > 0;
                 if (sent == data.Length || (sent > 0 && Socket.Kind.KeepsMessageBoundaries))
                 {
-                    req.ReplyWrite((uint)sent);
+                    if (!behind)
+                        req.ReplyWrite((uint)sent);
+                    return;
+                }
+                if (behind)
+                {
+                    // The socket is full: the rest waits here, answered already; later writes wait behind it.
+                    _writes.Enqueue(new PendingWrite(null, req.LeasePayload(data[sent..]), sent));
+                    ArmLocked();
                     return;
                 }
             }
@@ -196,7 +239,11 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         lock (_lock)
         {
             if (_closed)
+            {
+                if (_lingering)
+                    KeepSending();
                 return;
+            }
             _armed = IoEvents.None; // one-shot: epoll has disarmed it
             if (_connecting && (events & IoEvents.Writable) != 0)
                 _connecting = false;
@@ -260,9 +307,18 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     {
         while (_writes.TryPeek(out var pending))
         {
-            if (pending.Request.IsAnswered)
+            if (pending.Request is { IsAnswered: true })
             {
                 _writes.Dequeue();
+                pending.Return();
+                continue;
+            }
+            if (pending.Request is { } waiting && _laterError != 0)
+            {
+                // The acknowledged data before it failed: this write reports that, unsent.
+                _writes.Dequeue();
+                waiting.ReplyError(_laterError);
+                _laterError = 0;
                 pending.Return();
                 continue;
             }
@@ -272,17 +328,40 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             if (n >= 0)
             {
                 pending.Sent += n;
+                _established = true;
                 if (!pending.IsDone)
                     continue;
             }
             _writes.Dequeue();
+            pending.Return();
+            if (pending.Request is null)
+            {
+                if (n < 0)
+                    _laterError = (Errno)(-n);
+                if (_shutdownAfterSend >= 0)
+                {
+                    Socket.Shutdown(_shutdownAfterSend);
+                    _shutdownAfterSend = -1;
+                }
+            }
             // Done, or failed: a write that moved bytes reports them; one that moved none, the error.
-            if (pending.Total > 0)
+            else if (pending.Total > 0)
                 pending.Request.ReplyWrite((uint)pending.Total);
             else
                 pending.Request.ReplyError((Errno)(-n));
-            pending.Return();
         }
+    }
+
+    /// <summary>Closed with acknowledged data still unsent: it goes out first, then the socket
+    /// closes, as a socket's close(2) sends what its buffer holds. A failed send ends it.</summary>
+    private void KeepSending()
+    {
+        _armed = IoEvents.None;
+        DrainWrites();
+        if (_writes.Count == 0 || _laterError != 0)
+            ReleaseSocket();
+        else
+            ArmLocked();
     }
 
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events)
@@ -291,6 +370,8 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         lock (_lock)
         {
             revents = _closed ? IoEvents.Nval : Socket.PollNow((IoEvents)events | IoEvents.Err | IoEvents.Hup);
+            if (_writes.Count > 0)
+                revents &= ~IoEvents.Out; // a write now would wait behind the queued ones
             if ((pollFlags & PollFlags.ScheduleNotify) != 0 && !_closed)
             {
                 // Armed even when ready now: an edge-triggered epoll waiter drains the socket after
@@ -309,7 +390,16 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     public Errno Shutdown(int how)
     {
         lock (_lock)
-            return _closed ? Errno.EBADF : Socket.Shutdown(how);
+        {
+            if (_closed)
+                return Errno.EBADF;
+            if (how != 0 && _writes.TryPeek(out var first) && first.IsAcknowledged)
+            {
+                _shutdownAfterSend = how; // the acknowledged data goes out first
+                return 0;
+            }
+            return Socket.Shutdown(how);
+        }
     }
 
     public override void Close()
@@ -326,11 +416,53 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         foreach (var r in _reads)
             r.Request.ReplyError(Errno.EBADF);
         _reads.Clear();
-        foreach (var w in _writes)
+        _pollWants = IoEvents.None;
+        int count = _writes.Count;
+        for (int i = 0; i < count; i++)
         {
-            w.Request.ReplyError(Errno.EBADF);
+            var w = _writes.Dequeue();
+            if (w.IsAcknowledged && _laterError == 0)
+            {
+                _writes.Enqueue(w);
+                continue;
+            }
+            w.Request?.ReplyError(Errno.EBADF);
             w.Return();
         }
+        if (_writes.Count > 0)
+        {
+            _lingering = true;
+            ArmLocked();
+            _lingerLimit = new Timer(_ => EndLinger(), null, Linger, Timeout.InfiniteTimeSpan);
+            return;
+        }
+        ReleaseSocket();
+    }
+
+    /// <summary>The linger time is over with data still unsent: the connection is reset, not ended,
+    /// so that the peer does not take what it got for everything.</summary>
+    private void EndLinger()
+    {
+        lock (_lock)
+        {
+            if (!_lingering)
+                return;
+            int unsent = 0;
+            foreach (var w in _writes)
+                unsent += w.Remaining.Length;
+            Log?.Warning("{Socket}: closed {Seconds} s ago, {Unsent} bytes of answered writes still unsent: resetting the connection",
+                Description, Linger.TotalSeconds, unsent);
+            Socket.ResetOnClose();
+            ReleaseSocket();
+        }
+    }
+
+    private void ReleaseSocket()
+    {
+        _lingering = false;
+        _lingerLimit?.Dispose();
+        foreach (var w in _writes)
+            w.Return();
         _writes.Clear();
         _engine.Unregister(Socket.Fd, _engineKey);
         Socket.Dispose();

@@ -102,6 +102,7 @@ internal static unsafe partial class NetLibc
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
     public const int SO_REUSEADDR = 2;
+    public const int SO_LINGER = 13;
     public const int SO_TYPE = 3;
     public const int IPPROTO_IPV6 = 41;
     public const int IPV6_V6ONLY = 26;

@@ -143,6 +143,20 @@ public sealed unsafe class NetSocket : IDisposable
         }
     }
 
+    /// <summary>Makes close(2) reset the connection (SO_LINGER 0) instead of ending it cleanly, so
+    /// that the peer learns that data was lost.</summary>
+    public void ResetOnClose()
+    {
+        var linger = new Linger { OnOff = 1, Seconds = 0 };
+        setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Linger));
+    }
+
+    private struct Linger
+    {
+        public int OnOff;
+        public int Seconds;
+    }
+
     public Errno Shutdown(int how) => shutdown(_fd, how) == 0 ? 0 : LastErrno();
 
     /// <summary>SO_ERROR: the pending error (and clears it), e.g. the result of a finished connect.</summary>

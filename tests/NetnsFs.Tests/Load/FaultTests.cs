@@ -130,7 +130,9 @@ public sealed class FaultTests
         _ns = new NamespaceHolder();
         _holdPort = Py.StartServer(_ns, Server, "hold");
         _echoPort = Py.StartServer(_ns, Server, "echo");
-        _m = new NetnsfsMount($"netns={_ns.Path}");
+        // linger=2: a write64 client killed with answered data unsent leaves the daemon sending it
+        // to a peer that never reads, for 2 s (then a reset), not for the default 30 s.
+        _m = new NetnsfsMount($"netns={_ns.Path},linger=2");
         // Warm-up: a normal exchange and a killed blocked read load what the daemon loads once.
         var warm = Py.Json(Py.EchoClient, TimeSpan.FromSeconds(30), _m[$"tcp/127.0.0.1/{_echoPort}"], "warm-up\n");
         Assert.That(warm.GetProperty("got").GetString(), Is.EqualTo("warm-up\n"));
