@@ -106,40 +106,45 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         }
     }
 
+    /// <summary>What the locked part of a read or write leaves to answer: the request is deferred,
+    /// or answered already. (Otherwise a byte count, or a negative errno.)</summary>
+    private const int NothingToAnswer = int.MinValue;
+
+    // Reads and writes answer after they let go of the lock: the answer wakes the caller, which may
+    // come straight back (its read after its write) on another reader, and would find the lock
+    // still held by a thread the wake-up just preempted.
     public override void Read(FuseRequest req, long offset, int size, int flags)
+    {
+        int result = ReadLocked(req, size, flags);
+        if (result >= 0)
+            req.ReplyScratch(result);
+        else if (result != NothingToAnswer)
+            req.ReplyError((Errno)(-result));
+    }
+
+    /// <summary>Receives into the thread's reply scratch; returns the count, a negative errno, or
+    /// <see cref="NothingToAnswer"/> (deferred).</summary>
+    private int ReadLocked(FuseRequest req, int size, int flags)
     {
         lock (_lock)
         {
             if (_closed)
-            {
-                req.ReplyError(Errno.EBADF);
-                return;
-            }
+                return -(int)Errno.EBADF;
             if (_connecting || _reads.Count > 0)
-            {
-                WaitOrAgain(req, size, flags);
-                return;
-            }
+                return WaitOrAgain(req, size, flags);
             int n = Socket.Receive(FuseRequest.Scratch(size));
-            if (n >= 0)
-                req.ReplyScratch(n);
-            else if (n == -(int)Errno.EAGAIN)
-                WaitOrAgain(req, size, flags);
-            else
-                req.ReplyError((Errno)(-n));
+            return n == -(int)Errno.EAGAIN ? WaitOrAgain(req, size, flags) : n;
         }
     }
 
-    private void WaitOrAgain(FuseRequest req, int size, int flags)
+    private int WaitOrAgain(FuseRequest req, int size, int flags)
     {
         if (NonBlocking(flags))
-        {
-            req.ReplyError(Errno.EAGAIN);
-            return;
-        }
+            return -(int)Errno.EAGAIN;
         _reads.Enqueue(new PendingRead(req, size));
         req.Defer(_cancelRead);
         ArmLocked();
+        return NothingToAnswer;
     }
 
     private void CancelRead(FuseRequest r)
@@ -151,18 +156,26 @@ public sealed class SocketFile : OpenFile, IReadinessListener
 
     public override void Write(FuseRequest req, ReadOnlySpan<byte> data, int flags)
     {
+        int result = WriteLocked(req, data, flags);
+        if (result >= 0)
+            req.ReplyWrite((uint)result);
+        else if (result != NothingToAnswer)
+            req.ReplyError((Errno)(-result));
+    }
+
+    /// <summary>Sends what the socket takes now; returns the count to answer, a negative errno, or
+    /// <see cref="NothingToAnswer"/> (queued, or answered before the send: write-behind).</summary>
+    private int WriteLocked(FuseRequest req, ReadOnlySpan<byte> data, int flags)
+    {
         lock (_lock)
         {
             if (_closed)
-            {
-                req.ReplyError(Errno.EBADF);
-                return;
-            }
+                return -(int)Errno.EBADF;
             if (_laterError != 0)
             {
-                req.ReplyError(_laterError);
+                var later = _laterError;
                 _laterError = 0;
-                return;
+                return -(int)later;
             }
             int sent = 0;
             if (!_connecting && _writes.Count == 0)
@@ -173,40 +186,30 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 int n = Socket.Send(data);
                 if (n < 0 && n != -(int)Errno.EAGAIN)
                 {
-                    if (behind)
-                        _laterError = (Errno)(-n);
-                    else
-                        req.ReplyError((Errno)(-n));
-                    return;
+                    if (!behind)
+                        return n;
+                    _laterError = (Errno)(-n);
+                    return NothingToAnswer;
                 }
                 sent = Math.Max(n, 0);
                 _established |= sent > 0;
                 if (sent == data.Length || (sent > 0 && Socket.Kind.KeepsMessageBoundaries))
-                {
-                    if (!behind)
-                        req.ReplyWrite((uint)sent);
-                    return;
-                }
+                    return behind ? NothingToAnswer : sent;
                 if (behind)
                 {
                     // The socket is full: the rest waits here, answered already; later writes wait behind it.
                     _writes.Enqueue(new PendingWrite(null, req.LeasePayload(data[sent..]), sent));
                     ArmLocked();
-                    return;
+                    return NothingToAnswer;
                 }
             }
             if (NonBlocking(flags))
-            {
-                if (sent > 0)
-                    req.ReplyWrite((uint)sent);
-                else
-                    req.ReplyError(Errno.EAGAIN);
-                return;
-            }
+                return sent > 0 ? sent : -(int)Errno.EAGAIN;
             // Keep the rest: the reader's buffer goes with the request, the reader takes another.
             _writes.Enqueue(new PendingWrite(req, req.LeasePayload(data[sent..]), sent));
             req.Defer(_cancelWrite);
             ArmLocked();
+            return NothingToAnswer;
         }
     }
 
