@@ -21,10 +21,11 @@ internal static class Usage
                                rmdir releases it, ln -s /run/netns/X DIR/NAME attaches one
           spares=N             multi: namespaces made ahead of mkdir by a background thread
                                (default 8, 0: each mkdir makes its own)
-          linger=SECONDS       large writes (64 KiB and up) to a connected stream socket are
+          linger=SECONDS       large writes (64 KiB and up) to a stream socket in use are
                                answered once the daemon holds their data; after close, what the
-                               socket has not taken yet is sent for up to SECONDS, then the
-                               connection is reset (default 30; 0: writes wait for the socket)
+                               socket has not taken yet is still sent until SECONDS pass without
+                               progress, then the connection is reset (default 30, at most 3600;
+                               0: every write waits for its socket)
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)

@@ -156,7 +156,7 @@ public sealed partial class NetnsFileSystem
             OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
             OpenerUid = req.Uid,
             View = view,
-            Linger = TimeSpan.FromSeconds(_settings.LingerSeconds),
+            WriteBehind = _writeBehind,
             Log = _log,
         };
 

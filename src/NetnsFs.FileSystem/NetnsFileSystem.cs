@@ -25,6 +25,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private readonly FileSystemSettings _settings;
     private readonly MountLayout _layout;
     private readonly ReadinessEngine _engine;
+    private readonly WriteBehindLedger _writeBehind;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
     private readonly ConcurrentDictionary<string, NamespaceView> _views = new();
@@ -40,6 +41,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         _settings = settings;
         _layout = settings.Layout;
         _engine = settings.Engine;
+        _writeBehind = new WriteBehindLedger(TimeSpan.FromSeconds(settings.LingerSeconds));
         _log = settings.Log.ForContext<NetnsFileSystem>();
         _grammar = new PathGrammar(_layout, this);
         var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
@@ -101,6 +103,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"origin={view.Namespace.Origin}",
         $"sockets={_open.Values.Count(f => f is SocketFile s && s.View == view)}",
         $"listeners={view.Listeners.Count}",
+        WriteBehindStatus,
         _settings.MountInfo()) + "\n";
 
     private string MultiStatus() => string.Join('\n',
@@ -109,7 +112,12 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"spare_namespaces={_pool?.SpareCount ?? 0}",
         $"sockets={OpenSocketCount}",
         $"listeners={ListenerCount}",
+        WriteBehindStatus,
         _settings.MountInfo()) + "\n";
+
+    /// <summary>Mount-wide: answered writes not yet taken by their sockets, and closed sockets still sending.</summary>
+    private string WriteBehindStatus =>
+        $"held_writes={_writeBehind.HeldWrites}\nlingering_sockets={_writeBehind.LingeringSockets}";
 
     public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
 
@@ -302,5 +310,6 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         foreach (var f in _open.Values)
             f.Close();
         _open.Clear();
+        _writeBehind.EndAll();
     }
 }

@@ -44,7 +44,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private Errno _laterError;       // the failure of an acknowledged write, for the next write
     private int _shutdownAfterSend = -1; // a shutdown that waits for acknowledged data to go out
     private bool _lingering;         // closed, still sending acknowledged data, as close(2) does
-    private Timer? _lingerLimit;
+    private Timer? _lingerLimit;     // restarted whenever lingering data moves
 
     public SocketFile(NetSocket socket, FuseSession session, ReadinessEngine engine, string description)
     {
@@ -75,9 +75,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
 
     public uint OpenerUid { get; init; }
 
-    /// <summary>How long, after close, data of writes answered before the socket took it is still
-    /// sent; zero: no write is answered before the socket took it.</summary>
-    public TimeSpan Linger { get; init; }
+    /// <summary>The mount's write-behind settings and bounds; null: every write is answered only
+    /// with what its socket took.</summary>
+    public WriteBehindLedger? WriteBehind { get; init; }
 
     public ILogger? Log { get; init; }
 
@@ -180,21 +180,27 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             int sent = 0;
             if (!_connecting && _writes.Count == 0)
             {
-                bool behind = _established && Linger > TimeSpan.Zero && data.Length >= WriteBehindMinimum && !Socket.Kind.KeepsMessageBoundaries;
+                bool behind = MayWriteBehind(data.Length);
                 if (behind)
-                    req.ReplyWrite((uint)data.Length);
+                    req.ReplyWrite((uint)data.Length); // under the lock: before any later write's send
                 int n = Socket.Send(data);
                 if (n < 0 && n != -(int)Errno.EAGAIN)
                 {
                     if (!behind)
                         return n;
+                    WriteBehind!.Release();
                     _laterError = (Errno)(-n);
                     return NothingToAnswer;
                 }
                 sent = Math.Max(n, 0);
                 _established |= sent > 0;
                 if (sent == data.Length || (sent > 0 && Socket.Kind.KeepsMessageBoundaries))
-                    return behind ? NothingToAnswer : sent;
+                {
+                    if (!behind)
+                        return sent;
+                    WriteBehind!.Release();
+                    return NothingToAnswer;
+                }
                 if (behind)
                 {
                     // The socket is full: the rest waits here, answered already; later writes wait behind it.
@@ -211,6 +217,28 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             ArmLocked();
             return NothingToAnswer;
         }
+    }
+
+    /// <summary>Whether a write of <paramref name="length"/> bytes is answered before its send: a
+    /// large one, to a stream socket in use (it sent before) with no error pending, while the
+    /// mount holds fewer than its maximum of such writes.</summary>
+    private bool MayWriteBehind(int length)
+    {
+        if (WriteBehind is not { Enabled: true } ledger || !_established || length < WriteBehindMinimum
+            || Socket.Kind.KeepsMessageBoundaries)
+            return false;
+        // A connection reset already would fail this send: say so now, not on the next write.
+        if ((Socket.PollNow(IoEvents.Err | IoEvents.Hup) & (IoEvents.Err | IoEvents.Hup)) != 0)
+            return false;
+        return ledger.TryHold();
+    }
+
+    /// <summary>Done with a queued write: its buffer goes back, and an answered one leaves the ledger.</summary>
+    private void Finish(PendingWrite w)
+    {
+        w.Return();
+        if (w.IsAcknowledged)
+            WriteBehind?.Release();
     }
 
     private void CancelWrite(FuseRequest r)
@@ -278,6 +306,8 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             wanted |= IoEvents.In;
         if (_writes.Count > 0 || _connecting)
             wanted |= IoEvents.Out;
+        if ((wanted & IoEvents.In) != 0)
+            wanted |= IoEvents.RdHup; // a peer's half-close ends a wait for data, not for room
         if (wanted == IoEvents.None || (wanted & ~_armed) == IoEvents.None)
             return;
         _armed |= wanted;
@@ -313,7 +343,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             if (pending.Request is { IsAnswered: true })
             {
                 _writes.Dequeue();
-                pending.Return();
+                Finish(pending);
                 continue;
             }
             if (pending.Request is { } waiting && _laterError != 0)
@@ -322,7 +352,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 _writes.Dequeue();
                 waiting.ReplyError(_laterError);
                 _laterError = 0;
-                pending.Return();
+                Finish(pending);
                 continue;
             }
             int n = Socket.Send(pending.Remaining);
@@ -336,14 +366,16 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                     continue;
             }
             _writes.Dequeue();
-            pending.Return();
+            Finish(pending);
             if (pending.Request is null)
             {
                 if (n < 0)
                     _laterError = (Errno)(-n);
                 if (_shutdownAfterSend >= 0)
                 {
-                    Socket.Shutdown(_shutdownAfterSend);
+                    var e = Socket.Shutdown(_shutdownAfterSend);
+                    if (e != 0)
+                        Log?.Debug("{Socket}: shutdown after the answered data: {Errno}", Description, e);
                     _shutdownAfterSend = -1;
                 }
             }
@@ -360,11 +392,16 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private void KeepSending()
     {
         _armed = IoEvents.None;
+        int before = _writes.TryPeek(out var head) ? head.Remaining.Length : 0;
         DrainWrites();
         if (_writes.Count == 0 || _laterError != 0)
+        {
             ReleaseSocket();
-        else
-            ArmLocked();
+            return;
+        }
+        if (_writes.Peek().Remaining.Length != before)
+            _lingerLimit?.Change(WriteBehind!.Linger, Timeout.InfiniteTimeSpan); // a slow peer that takes data is not cut off
+        ArmLocked();
     }
 
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events)
@@ -398,8 +435,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 return Errno.EBADF;
             if (how != 0 && _writes.TryPeek(out var first) && first.IsAcknowledged)
             {
-                _shutdownAfterSend = how; // the acknowledged data goes out first
-                return 0;
+                // The answered data goes out first; the read side closes now.
+                _shutdownAfterSend = 1;
+                return how == 2 ? Socket.Shutdown(0) : 0;
             }
             return Socket.Shutdown(how);
         }
@@ -430,42 +468,50 @@ public sealed class SocketFile : OpenFile, IReadinessListener
                 continue;
             }
             w.Request?.ReplyError(Errno.EBADF);
-            w.Return();
+            Finish(w);
         }
         if (_writes.Count > 0)
         {
             _lingering = true;
+            WriteBehind!.StartLingering(this);
             ArmLocked();
-            _lingerLimit = new Timer(_ => EndLinger(), null, Linger, Timeout.InfiniteTimeSpan);
+            _lingerLimit = new Timer(_ => EndLinger("nothing was taken for the linger time"), null, WriteBehind.Linger, Timeout.InfiniteTimeSpan);
             return;
         }
         ReleaseSocket();
     }
 
-    /// <summary>The linger time is over with data still unsent: the connection is reset, not ended,
-    /// so that the peer does not take what it got for everything.</summary>
-    private void EndLinger()
+    /// <summary>Stops sending answered data after close (the linger time is over, or the mount goes
+    /// away): a last try, then, if data is left, the connection is reset, not ended, so that the
+    /// peer does not take what it got for everything.</summary>
+    internal void EndLinger(string why)
     {
         lock (_lock)
         {
             if (!_lingering)
                 return;
+            DrainWrites();
             int unsent = 0;
             foreach (var w in _writes)
                 unsent += w.Remaining.Length;
-            Log?.Warning("{Socket}: closed {Seconds} s ago, {Unsent} bytes of answered writes still unsent: resetting the connection",
-                Description, Linger.TotalSeconds, unsent);
-            Socket.ResetOnClose();
+            if (unsent > 0 && _laterError == 0)
+            {
+                Log?.Warning("{Socket}: closed, {Unsent} bytes of answered writes still unsent ({Why}): resetting the connection",
+                    Description, unsent, why);
+                Socket.ResetOnClose();
+            }
             ReleaseSocket();
         }
     }
 
     private void ReleaseSocket()
     {
+        if (_lingering)
+            WriteBehind?.StopLingering(this);
         _lingering = false;
         _lingerLimit?.Dispose();
         foreach (var w in _writes)
-            w.Return();
+            Finish(w);
         _writes.Clear();
         _engine.Unregister(Socket.Fd, _engineKey);
         Socket.Dispose();

@@ -77,10 +77,11 @@ public sealed unsafe class ReadinessEngine : IDisposable
     }
 
     /// <summary>Asks for one report when any of <paramref name="interest"/> holds (at once if it
-    /// already does: level-triggered), after which the fd is disarmed again. Returns 0 or the errno.</summary>
+    /// already does: level-triggered), after which the fd is disarmed again; errors and hang-ups are
+    /// always reported, a peer's half-close (RdHup) only if asked for. Returns 0 or the errno.</summary>
     public int Arm(int fd, ulong key, IoEvents interest)
     {
-        var ev = new EpollEvent { Events = (uint)(interest | IoEvents.RdHup | IoEvents.OneShot), Data = key };
+        var ev = new EpollEvent { Events = (uint)(interest | IoEvents.OneShot), Data = key };
         return epoll_ctl(_epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+
+namespace NetnsFs.FileSystem.Files;
+
+/// <summary>What write-behind holds across a mount (<see cref="SocketFile.WriteBehindMinimum"/>):
+/// answered writes whose data a socket has not taken yet, and the closed sockets still sending
+/// such data. Bounded, so that stalled peers cannot make the daemon hold unbounded memory: once
+/// <see cref="MaxHeldWrites"/> are held, large writes wait for their socket like small ones.</summary>
+public sealed class WriteBehindLedger(TimeSpan linger)
+{
+    /// <summary>Each held write keeps one request buffer (max_write plus a page: about 1 MiB).</summary>
+    public const int MaxHeldWrites = 64;
+
+    private readonly ConcurrentDictionary<SocketFile, byte> _lingering = new();
+    private int _held;
+
+    /// <summary>How long a closed socket file still sends answered data (zero: no write-behind).</summary>
+    public TimeSpan Linger { get; } = linger;
+
+    public bool Enabled => Linger > TimeSpan.Zero;
+
+    /// <summary>Writes answered before their socket took them all (including those being sent now).</summary>
+    public int HeldWrites => Volatile.Read(ref _held);
+
+    public int LingeringSockets => _lingering.Count;
+
+    /// <summary>Claims room for one write about to be answered early; false when the mount holds
+    /// its maximum already.</summary>
+    public bool TryHold()
+    {
+        int held = Volatile.Read(ref _held);
+        while (held < MaxHeldWrites)
+        {
+            int seen = Interlocked.CompareExchange(ref _held, held + 1, held);
+            if (seen == held)
+                return true;
+            held = seen;
+        }
+        return false;
+    }
+
+    public void Release() => Interlocked.Decrement(ref _held);
+
+    internal void StartLingering(SocketFile file) => _lingering.TryAdd(file, 0);
+
+    internal void StopLingering(SocketFile file) => _lingering.TryRemove(file, out _);
+
+    /// <summary>At unmount: the daemon cannot keep sending, so every lingering socket gets a last
+    /// try and is reset if data is left (the peer must not take a cut stream for a whole one).</summary>
+    public void EndAll()
+    {
+        foreach (var file in _lingering.Keys)
+            file.EndLinger("the mount is going away");
+    }
+}
