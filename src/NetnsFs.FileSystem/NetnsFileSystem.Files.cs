@@ -26,6 +26,7 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
                 break;
             case TextFileNode t:
+                req.WillTakeLong(); // a snapshot: conn/ listings, the namespace's /proc/net tables
                 var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content()), t.Control));
                 req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
                 break;

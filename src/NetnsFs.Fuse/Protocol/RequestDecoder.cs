@@ -23,6 +23,16 @@ public static class RequestDecoder
         return header.Len == (uint)request.Length;
     }
 
+    /// <summary>The opcode of a whole request, before it is decoded; false if it has no header.</summary>
+    public static bool TryPeekOpcode(ReadOnlySpan<byte> request, out FuseOpcode opcode)
+    {
+        opcode = default;
+        if (request.Length < InHeaderSize)
+            return false;
+        opcode = (FuseOpcode)MemoryMarshal.Read<FuseInHeader>(request).Opcode;
+        return true;
+    }
+
     /// <summary>The struct at the start of <paramref name="body"/>; false when the body is too short.</summary>
     public static bool TryRead<T>(ReadOnlySpan<byte> body, out T value) where T : unmanaged
     {

@@ -74,6 +74,11 @@ public sealed class FuseRequest
         _answered = 0;
     }
 
+    /// <summary>Tells the session that the handler is about to do something slow (build a large
+    /// listing, read the kernel's tables): if its reader is the only one reading the device now,
+    /// another one starts, so that no request waits for this one.</summary>
+    public void WillTakeLong() => _session.LetAnotherRead();
+
     /// <summary>The answer comes later. <paramref name="onInterrupt"/> runs if the caller is
     /// interrupted first: it stops the wait and answers (EINTR, or what a half-done operation has
     /// to report, such as the bytes a write already sent); without one, or if it does not answer,

@@ -8,8 +8,8 @@ using Serilog;
 namespace NetnsFs.Fuse.Session;
 
 /// <summary>The request loop of one FUSE connection, after go-fuse's server: a few reader threads
-/// block in read(2) on /dev/fuse (each request wakes one of them), decode, and hand each request to
-/// the filesystem. A handler that has to
+/// block in read(2) on /dev/fuse (each request wakes one of them; while requests are small, only
+/// one reader at a time: <see cref="ReaderGate"/>), decode, and hand each request to the filesystem. A handler that has to
 /// wait defers its request and frees the reader. The session ends when the device answers ENODEV
 /// (the last mount is gone) or on <see cref="Stop"/>.</summary>
 public sealed partial class FuseSession : IDisposable
@@ -20,6 +20,7 @@ public sealed partial class FuseSession : IDisposable
     private readonly FuseSessionOptions _options;
     private readonly ConcurrentDictionary<ulong, FuseRequest> _deferred = new();
     private readonly BufferPool _buffers;
+    private readonly ReaderGate _gate = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<FuseConnectionInfo> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread[] _readers = [];
@@ -64,6 +65,7 @@ public sealed partial class FuseSession : IDisposable
     public void Stop()
     {
         _stopping = true;
+        _gate.Open();
         _device.Wake();
     }
 
@@ -75,8 +77,11 @@ public sealed partial class FuseSession : IDisposable
         try
         {
             port = _device.OpenReader();
-            while (!_stopping)
+            while (true)
             {
+                _gate.Enter();
+                if (_stopping)
+                    break;
                 int n = port.Read(buffer);
                 if (n < 0)
                 {
@@ -84,12 +89,18 @@ public sealed partial class FuseSession : IDisposable
                     if (errno is Errno.EINTR or Errno.ENOENT)
                         continue; // ENOENT: the request was interrupted before we read it
                     if (errno is Errno.ENODEV or Errno.ESHUTDOWN || _stopping)
-                        break; // the mount is gone (the normal end), or Stop
+                    {
+                        _stopping = true; // the mount is gone (the normal end), or Stop: every reader goes
+                        _gate.Open();
+                        break;
+                    }
                     _log.Error("read /dev/fuse failed: {Errno}", errno);
                     break;
                 }
+                var message = buffer.Span[..n];
+                _gate.Before(message);
                 request.Buffer = buffer;
-                Dispatch(buffer.Span[..n], request);
+                Dispatch(message, request);
                 if (request.LeasedBuffer)
                     buffer = _buffers.Rent(); // the old one now belongs to a lease
                 if (request.IsDeferred)
@@ -103,6 +114,7 @@ public sealed partial class FuseSession : IDisposable
         }
         finally
         {
+            _gate.PassIfHeld(); // a parked reader reads on, or sees the stop and leaves too
             port?.Dispose();
             if (Interlocked.Decrement(ref _running) == 0)
                 EndSession();
@@ -127,6 +139,8 @@ public sealed partial class FuseSession : IDisposable
         _ended.TrySetResult();
     }
 
+    internal void LetAnotherRead() => _gate.PassIfHeld();
+
     internal void TrackDeferred(FuseRequest req) => _deferred[req.Unique.Value] = req;
 
     internal void UntrackDeferred(FuseRequest req) =>
@@ -134,12 +148,16 @@ public sealed partial class FuseSession : IDisposable
 
     internal void Send(FuseRequest req, ReadOnlySpan<byte> message, Errno replyErrno)
     {
+        if (message.Length >= ReaderGate.BigTransfer)
+            _gate.SawBig();
         LogReply(req, replyErrno);
         CheckSend(_device.Write(message), req);
     }
 
     internal void Send(FuseRequest req, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
     {
+        if (payload.Length >= ReaderGate.BigTransfer)
+            _gate.SawBig();
         LogReply(req, 0);
         CheckSend(_device.Write(header, payload), req);
     }
@@ -172,6 +190,9 @@ public sealed partial class FuseSession : IDisposable
     {
         if (name.Length > 255)
             return; // no such name can be cached
+        // The kernel takes the directory's lock for this, which a request not read yet may hold:
+        // a reader that would be the only one reading lets another read first.
+        _gate.PassIfHeld();
         Span<byte> buf = stackalloc byte[ReplyEncoder.OutHeaderSize + Unsafe.SizeOf<FuseNotifyInvalEntryOut>() + name.Length + 1];
         ReplyEncoder.EncodeInvalEntry(buf, parent, name);
         var errno = _device.Write(buf);
