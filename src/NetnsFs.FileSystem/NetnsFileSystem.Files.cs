@@ -123,6 +123,8 @@ public sealed partial class NetnsFileSystem
         // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
         // otherwise the open waits for it (deferred, interruptible, no reader held).
         bool nonBlocking = (flags & O_NONBLOCK) != 0;
+        if (node.Recipe is DialRecipe { Host: { } host } && HostName.TryResolve(host, out _) != 0)
+            req.WillTakeLong(); // a name: the hosts file is read before a query is sent
         string description = node.Recipe is DialRecipe d ? d.Display : node.Name;
         IDisposable? making = null;
         if (node.Recipe is not TripleRecipe)

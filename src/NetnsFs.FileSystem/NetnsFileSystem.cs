@@ -152,6 +152,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     /// shell finds the shell's socket). Never cached: it depends on who asks.</summary>
     private void LookupSelf(FuseRequest req, DirectoryNode dir)
     {
+        req.WillTakeLong(); // reads /proc for the caller's ancestors, looks through every open file
         uint process = Paths.ProcessAncestry.ProcessOf(req.Pid);
         ulong newest = process == 0 ? 0 : NewestSocketOf(dir, process); // 0: a caller with no pid here
         if (newest == 0 && process != 0)

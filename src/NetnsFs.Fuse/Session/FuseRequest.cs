@@ -15,6 +15,7 @@ public sealed class FuseRequest
     private readonly FuseSession _session;
     private int _answered;
     private Action<FuseRequest>? _onInterrupt;
+    private ulong _interruptedUnique; // an INTERRUPT came for this one while its handler ran
 
     internal FuseRequest(FuseSession session) => _session = session;
 
@@ -89,6 +90,13 @@ public sealed class FuseRequest
         IsDeferred = true;
         _session.TrackDeferred(this);
     }
+
+    /// <summary>An INTERRUPT for <paramref name="unique"/> came while a handler ran this request
+    /// (which may have moved on to another request since: the unique tells).</summary>
+    internal void MarkInterrupted(ulong unique) => Volatile.Write(ref _interruptedUnique, unique);
+
+    /// <summary>Whether an INTERRUPT came for this request while its handler ran.</summary>
+    internal bool InterruptedWhileHandled => Volatile.Read(ref _interruptedUnique) == Unique.Value;
 
     /// <summary>Called by the session on INTERRUPT of this request.</summary>
     internal void Interrupt()

@@ -51,6 +51,15 @@ public sealed partial class FuseSession
                         return false;
                     if (_deferred.TryGetValue(i.Unique, out var target))
                         target.Interrupt();
+                    else if (FindHandling(i.Unique) is { } running)
+                    {
+                        // Its handler runs now: no answer (EAGAIN would have the kernel send this
+                        // INTERRUPT again at once, and the reader spin on it); if the handler defers
+                        // the request, its reader interrupts it then (or, if it deferred meanwhile, this).
+                        running.MarkInterrupted(i.Unique);
+                        if (_deferred.TryGetValue(i.Unique, out target))
+                            target.Interrupt();
+                    }
                     else
                         req.ReplyError(Errno.EAGAIN); // not seen yet, or done: the kernel retries or drops it
                     return true;

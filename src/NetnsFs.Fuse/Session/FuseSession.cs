@@ -24,6 +24,7 @@ public sealed partial class FuseSession : IDisposable
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<FuseConnectionInfo> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread[] _readers = [];
+    private FuseRequest?[] _handling = []; // per reader: the request its handler runs now
     private int _running;
     private volatile bool _stopping;
 
@@ -52,10 +53,12 @@ public sealed partial class FuseSession : IDisposable
     {
         int count = Math.Max(1, _options.Readers);
         _readers = new Thread[count];
+        _handling = new FuseRequest?[count];
         _running = count;
         for (int i = 0; i < count; i++)
         {
-            _readers[i] = new Thread(ReaderLoop) { IsBackground = true, Name = $"fuse-reader-{i}" };
+            int slot = i;
+            _readers[i] = new Thread(() => ReaderLoop(slot)) { IsBackground = true, Name = $"fuse-reader-{i}" };
             _readers[i].Start();
         }
     }
@@ -69,7 +72,7 @@ public sealed partial class FuseSession : IDisposable
         _device.Wake();
     }
 
-    private void ReaderLoop()
+    private void ReaderLoop(int slot)
     {
         var buffer = _buffers.Rent();
         var request = new FuseRequest(this);
@@ -100,7 +103,11 @@ public sealed partial class FuseSession : IDisposable
                 var message = buffer.Span[..n];
                 _gate.Before(message);
                 request.Buffer = buffer;
+                Volatile.Write(ref _handling[slot], request);
                 Dispatch(message, request);
+                Volatile.Write(ref _handling[slot], null);
+                if (request.IsDeferred && request.InterruptedWhileHandled)
+                    request.Interrupt(); // the INTERRUPT came while the handler ran
                 if (request.LeasedBuffer)
                     buffer = _buffers.Rent(); // the old one now belongs to a lease
                 if (request.IsDeferred)
@@ -140,6 +147,17 @@ public sealed partial class FuseSession : IDisposable
     }
 
     internal void LetAnotherRead() => _gate.PassIfHeld();
+
+    private FuseRequest? FindHandling(ulong unique)
+    {
+        for (int i = 0; i < _handling.Length; i++)
+        {
+            var seen = Volatile.Read(ref _handling[i]);
+            if (seen is not null && seen.Unique.Value == unique)
+                return seen;
+        }
+        return null;
+    }
 
     internal void TrackDeferred(FuseRequest req) => _deferred[req.Unique.Value] = req;
 

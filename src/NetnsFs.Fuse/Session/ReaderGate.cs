@@ -108,7 +108,8 @@ internal sealed class ReaderGate
     {
         lock (_sync)
         {
-            if (!_open)
+            // A big transfer may have been seen since the caller looked (it found the gate open).
+            if (!_open || Environment.TickCount64 - Volatile.Read(ref _lastBig) < SoloAfterMs)
                 return;
             _open = false;
             _generation++;
@@ -117,11 +118,14 @@ internal sealed class ReaderGate
     }
 
     /// <summary>Whether a request is one its reader answers quickly and without waiting: I/O on an
-    /// open file, opens and releases (a connect that has to wait is deferred), lookups and
-    /// attributes. Making or removing namespaces, links and directory listings pass the token first.</summary>
+    /// open file, opens and releases (a connect that has to wait is deferred), lookups, attributes,
+    /// links read. Making or removing namespaces and links, and directory listings, pass the token
+    /// first; a quick one whose handler finds it has slow work to do (a snapshot, a name to look
+    /// up) passes it then (<see cref="FuseRequest.WillTakeLong"/>).</summary>
     internal static bool IsQuick(ReadOnlySpan<byte> message) =>
         RequestDecoder.TryPeekOpcode(message, out var opcode) && opcode is FuseOpcode.Read or FuseOpcode.Write
             or FuseOpcode.Poll or FuseOpcode.Interrupt or FuseOpcode.Forget or FuseOpcode.BatchForget
-            or FuseOpcode.GetAttr or FuseOpcode.Flush or FuseOpcode.Lookup or FuseOpcode.Open
-            or FuseOpcode.Create or FuseOpcode.Release;
+            or FuseOpcode.GetAttr or FuseOpcode.SetAttr or FuseOpcode.Access or FuseOpcode.StatFs
+            or FuseOpcode.Flush or FuseOpcode.Lookup or FuseOpcode.Open or FuseOpcode.Create
+            or FuseOpcode.Release or FuseOpcode.OpenDir or FuseOpcode.ReleaseDir or FuseOpcode.ReadLink;
 }
