@@ -399,8 +399,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             ReleaseSocket();
             return;
         }
+        // A slow peer that keeps taking data is not cut off: the limit counts from the last progress.
         if (_writes.Peek().Remaining.Length != before)
-            _lingerLimit?.Change(WriteBehind!.Linger, Timeout.InfiniteTimeSpan); // a slow peer that takes data is not cut off
+            _lingerLimit?.Change(WriteBehind!.Linger, Timeout.InfiniteTimeSpan);
         ArmLocked();
     }
 

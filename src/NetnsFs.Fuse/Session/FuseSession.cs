@@ -9,8 +9,8 @@ namespace NetnsFs.Fuse.Session;
 
 /// <summary>The request loop of one FUSE connection, after go-fuse's server: a few reader threads
 /// block in read(2) on /dev/fuse (each request wakes one of them; while requests are small, only
-/// one reader at a time: <see cref="ReaderGate"/>), decode, and hand each request to the filesystem. A handler that has to
-/// wait defers its request and frees the reader. The session ends when the device answers ENODEV
+/// one reader at a time: <see cref="ReaderGate"/>), decode, and hand each request to the
+/// filesystem. A handler that has to wait defers its request and frees the reader. The session ends when the device answers ENODEV
 /// (the last mount is gone) or on <see cref="Stop"/>.</summary>
 public sealed partial class FuseSession : IDisposable
 {
