@@ -17,17 +17,9 @@ namespace NetnsFs.FileSystem.Files;
 /// orders each socket's operations, arming included.
 /// Large writes to a connected stream socket are written behind: answered once the daemon holds
 /// their data, then sent (<see cref="WriteBehindMinimum"/>).</summary>
-public sealed class SocketFile : OpenFile, IReadinessListener
+public sealed partial class SocketFile : OpenFile, IReadinessListener
 {
     private const int O_NONBLOCK = 0x800;
-
-    /// <summary>Stream writes at least this large, once the socket has sent something (it is
-    /// connected), are answered as soon as the daemon holds the data, and sent after. A FUSE write
-    /// otherwise waits for the send, so the writer's next copy into the daemon could never overlap
-    /// this one's copy into the socket, as a writer into a socket buffer overlaps the relay behind
-    /// it. An error of such a send is the result of the next write, as with an error a socket
-    /// learns after it took the data. Smaller writes cost little to copy and keep their exact result.</summary>
-    public const int WriteBehindMinimum = 64 * 1024;
 
     private readonly Lock _lock = new();
     private readonly Queue<PendingRead> _reads = new();
@@ -40,11 +32,6 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     private IoEvents _armed;     // what epoll will report once (cleared when it reports)
     private bool _connecting;
     private bool _closed;
-    private bool _established;       // a send succeeded: connected, write-behind may begin
-    private Errno _laterError;       // the failure of an acknowledged write, for the next write
-    private int _shutdownAfterSend = -1; // a shutdown that waits for acknowledged data to go out
-    private bool _lingering;         // closed, still sending acknowledged data, as close(2) does
-    private Timer? _lingerLimit;     // restarted whenever lingering data moves
 
     public SocketFile(NetSocket socket, FuseSession session, ReadinessEngine engine, string description)
     {
@@ -74,10 +61,6 @@ public sealed class SocketFile : OpenFile, IReadinessListener
     public uint OpenerProcess { get; init; }
 
     public uint OpenerUid { get; init; }
-
-    /// <summary>The mount's write-behind settings and bounds; null: every write is answered only
-    /// with what its socket took.</summary>
-    public WriteBehindLedger? WriteBehind { get; init; }
 
     public ILogger? Log { get; init; }
 
@@ -217,28 +200,6 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             ArmLocked();
             return NothingToAnswer;
         }
-    }
-
-    /// <summary>Whether a write of <paramref name="length"/> bytes is answered before its send: a
-    /// large one, to a stream socket in use (it sent before) with no error pending, while the
-    /// mount holds fewer than its maximum of such writes.</summary>
-    private bool MayWriteBehind(int length)
-    {
-        if (WriteBehind is not { Enabled: true } ledger || !_established || length < WriteBehindMinimum
-            || Socket.Kind.KeepsMessageBoundaries)
-            return false;
-        // A connection reset already would fail this send: say so now, not on the next write.
-        if ((Socket.PollNow(IoEvents.Err | IoEvents.Hup) & (IoEvents.Err | IoEvents.Hup)) != 0)
-            return false;
-        return ledger.TryHold();
-    }
-
-    /// <summary>Done with a queued write: its buffer goes back, and an answered one leaves the ledger.</summary>
-    private void Finish(PendingWrite w)
-    {
-        w.Return();
-        if (w.IsAcknowledged)
-            WriteBehind?.Release();
     }
 
     private void CancelWrite(FuseRequest r)
@@ -387,24 +348,6 @@ public sealed class SocketFile : OpenFile, IReadinessListener
         }
     }
 
-    /// <summary>Closed with acknowledged data still unsent: it goes out first, then the socket
-    /// closes, as a socket's close(2) sends what its buffer holds. A failed send ends it.</summary>
-    private void KeepSending()
-    {
-        _armed = IoEvents.None;
-        int before = _writes.TryPeek(out var head) ? head.Remaining.Length : 0;
-        DrainWrites();
-        if (_writes.Count == 0 || _laterError != 0)
-        {
-            ReleaseSocket();
-            return;
-        }
-        // A slow peer that keeps taking data is not cut off: the limit counts from the last progress.
-        if (_writes.Peek().Remaining.Length != before)
-            _lingerLimit?.Change(WriteBehind!.Linger, Timeout.InfiniteTimeSpan);
-        ArmLocked();
-    }
-
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events)
     {
         IoEvents revents;
@@ -472,37 +415,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener
             Finish(w);
         }
         if (_writes.Count > 0)
-        {
-            _lingering = true;
-            WriteBehind!.StartLingering(this);
-            ArmLocked();
-            _lingerLimit = new Timer(_ => EndLinger("nothing was taken for the linger time"), null, WriteBehind.Linger, Timeout.InfiniteTimeSpan);
-            return;
-        }
-        ReleaseSocket();
-    }
-
-    /// <summary>Stops sending answered data after close (the linger time is over, or the mount goes
-    /// away): a last try, then, if data is left, the connection is reset, not ended, so that the
-    /// peer does not take what it got for everything.</summary>
-    internal void EndLinger(string why)
-    {
-        lock (_lock)
-        {
-            if (!_lingering)
-                return;
-            DrainWrites();
-            int unsent = 0;
-            foreach (var w in _writes)
-                unsent += w.Remaining.Length;
-            if (unsent > 0 && _laterError == 0)
-            {
-                Log?.Warning("{Socket}: closed, {Unsent} bytes of answered writes still unsent ({Why}): resetting the connection",
-                    Description, unsent, why);
-                Socket.ResetOnClose();
-            }
+            StartLingering();
+        else
             ReleaseSocket();
-        }
     }
 
     private void ReleaseSocket()
