@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -117,14 +118,25 @@ public sealed class WriteBehindTests
                           'same': report['digest'] == sent.digest(), 'end': report['end']}))
         """;
 
+    /// <summary>Runs <see cref="WriterPy"/> inside the namespace at <paramref name="nsPath"/> against
+    /// mount <paramref name="m"/>; returns (and logs) its report.</summary>
+    private static JsonElement RunWriter(string nsPath, TempDir tmp, NetnsfsMount m, params string[] args)
+    {
+        var j = SocketKit.Json(SocketKit.PythonIn(nsPath, tmp, WriterPy, [m.Dir, .. args]));
+        TestContext.Progress.WriteLine(j.ToString());
+        return j;
+    }
+
+    /// <summary>What each write returned.</summary>
+    private static List<int> Sizes(JsonElement j) => [.. j.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32())];
+
     [Test]
     public void Data_of_answered_writes_reaches_the_peer_after_close()
     {
         using var tmp = new TempDir("wb");
         using var m = new NetnsfsMount("create");
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "drain"));
-        TestContext.Progress.WriteLine(j.ToString());
-        var sizes = j.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var j = RunWriter(m["ns"], tmp, m, "drain");
+        var sizes = Sizes(j);
         Assert.Multiple(() =>
         {
             Assert.That(j.GetProperty("again").GetBoolean(), Is.True, "the non-blocking writes reached EAGAIN");
@@ -146,11 +158,10 @@ public sealed class WriteBehindTests
     {
         using var tmp = new TempDir("wb");
         using var m = new NetnsfsMount("create");
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "blocking"));
-        TestContext.Progress.WriteLine(j.ToString());
+        var j = RunWriter(m["ns"], tmp, m, "blocking");
         Assert.Multiple(() =>
         {
-            Assert.That(j.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32()), Has.All.EqualTo(1 << 20));
+            Assert.That(Sizes(j), Has.All.EqualTo(1 << 20));
             Assert.That(j.GetProperty("received").GetInt64(), Is.EqualTo(j.GetProperty("sent").GetInt64()));
             Assert.That(j.GetProperty("same").GetBoolean(), Is.True, "8 MiB through a slow reader, in order and intact");
             Assert.That(j.GetProperty("end").GetString(), Is.EqualTo("eof"));
@@ -162,8 +173,7 @@ public sealed class WriteBehindTests
     {
         using var tmp = new TempDir("wb");
         using var m = new NetnsfsMount("create");
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "laterreset"));
-        TestContext.Progress.WriteLine(j.ToString());
+        var j = RunWriter(m["ns"], tmp, m, "laterreset");
         Assert.That(j.GetProperty("again").GetBoolean(), Is.True, "answered data was held when the peer reset");
         Assert.That(j.GetProperty("next_write").GetString(), Is.EqualTo("ECONNRESET"),
             "the send of the held data met the reset; the next write reports it (a plain send would now say EPIPE)");
@@ -176,8 +186,7 @@ public sealed class WriteBehindTests
         using var tmp = new TempDir("wb");
         using var ns = new NamespaceHolder();
         using var m = new NetnsfsMount($"netns={ns.Path}");
-        var j = SocketKit.Json(SocketKit.PythonIn(ns.Path, tmp, WriterPy, m.Dir, "unmount"));
-        TestContext.Progress.WriteLine(j.ToString());
+        var j = RunWriter(ns.Path, tmp, m, "unmount");
         Assert.Multiple(() =>
         {
             Assert.That(j.GetProperty("lingering").GetInt32(), Is.EqualTo(1), "the closed socket was still sending");
@@ -194,8 +203,7 @@ public sealed class WriteBehindTests
         string log = Path.Combine(tmp.Path, "daemon.log");
         using var m = new NetnsfsMount($"create,linger=1,log={log}");
         int socketsBefore = DaemonSockets(m);
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "late", "3"));
-        TestContext.Progress.WriteLine(j.ToString());
+        var j = RunWriter(m["ns"], tmp, m, "late", "3");
         Assert.Multiple(() =>
         {
             Assert.That(j.GetProperty("again").GetBoolean(), Is.True, "answered data was still held at close");
@@ -215,9 +223,8 @@ public sealed class WriteBehindTests
     {
         using var tmp = new TempDir("wb");
         using var m = new NetnsfsMount("create,linger=0");
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "drain"));
-        TestContext.Progress.WriteLine(j.ToString());
-        var sizes = j.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var j = RunWriter(m["ns"], tmp, m, "drain");
+        var sizes = Sizes(j);
         Assert.Multiple(() =>
         {
             Assert.That(j.GetProperty("again").GetBoolean(), Is.True);
@@ -232,8 +239,7 @@ public sealed class WriteBehindTests
     {
         using var tmp = new TempDir("wb");
         using var m = new NetnsfsMount("create");
-        var j = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, WriterPy, m.Dir, "reset"));
-        TestContext.Progress.WriteLine(j.ToString());
+        var j = RunWriter(m["ns"], tmp, m, "reset");
         Assert.Multiple(() =>
         {
             Assert.That(j.GetProperty("error").GetString(), Is.AnyOf("ECONNRESET", "EPIPE"));
