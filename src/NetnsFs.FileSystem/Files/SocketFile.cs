@@ -21,6 +21,8 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
 {
     private const int O_NONBLOCK = 0x800;
 
+    // Held across sends and receives of up to 1 MiB: its waiters sleep rather than spin (the
+    // binary sets System.Threading.Lock.SpinCount to 0, see NetnsFs.Cli.csproj).
     private readonly Lock _lock = new();
     private readonly Queue<PendingRead> _reads = new();
     private readonly Queue<PendingWrite> _writes = new();
