@@ -157,6 +157,9 @@ public sealed unsafe class NetSocket : IDisposable
         public int Seconds;
     }
 
+    /// <summary>TCP_NODELAY: each send goes out at once, whatever is still unacknowledged (no Nagle).</summary>
+    public Errno SendWithoutDelay() => SetOption(SocketKind.IPPROTO_TCP, 1 /* TCP_NODELAY */, 1);
+
     public Errno Shutdown(int how) => shutdown(_fd, how) == 0 ? 0 : LastErrno();
 
     /// <summary>SO_ERROR: the pending error (and clears it), e.g. the result of a finished connect.</summary>

@@ -12,7 +12,13 @@ public readonly record struct SocketKind(int Family, int Type, int Protocol)
     public const int SOCK_RAW = 3;
     public const int SOCK_SEQPACKET = 5;
 
+    public const int IPPROTO_TCP = 6;
+    public const int IPPROTO_MPTCP = 262;
+
     public bool IsStream => Type == SOCK_STREAM;
+
+    /// <summary>TCP (or MPTCP) over IPv4 or IPv6: takes the IPPROTO_TCP socket options.</summary>
+    public bool IsTcp => Family is AF_INET or AF_INET6 && Type == SOCK_STREAM && Protocol is 0 or IPPROTO_TCP or IPPROTO_MPTCP;
 
     /// <summary>Datagram-like: one write is one message, one read one message.</summary>
     public bool KeepsMessageBoundaries => Type is SOCK_DGRAM or SOCK_SEQPACKET or SOCK_RAW;
