@@ -89,10 +89,10 @@ def markdown(data, svg_name):
                  "Absolute figures are noisy; the same-run ratios are the figures to read."
                  % (" ".join(m["loadavg_start"]), " ".join(m["loadavg_end"]), m["nproc"]))
         L.append("")
-    L.append("Machine: %s CPUs (%s), %s, Linux %s, .NET %s, libfuse %s, %s. Under test: %s (commit %s). "
+    L.append("Machine: %s CPUs (%s), %s, Linux %s (TCP congestion control %s), .NET %s, libfuse %s, %s. Under test: %s (commit %s). "
              "%d run%s%s; whole benchmark %s s. Figures are medians over the runs, [min–max] in brackets; "
              "ratios are computed within each run, then summarized."
-             % (m["nproc"], m["cpu"], m["memory"], m["kernel"], m["dotnet"], m["libfuse"],
+             % (m["nproc"], m["cpu"], m["memory"], m["kernel"], m.get("tcp_congestion_control") or "unknown", m["dotnet"], m["libfuse"],
                 (m["socat"][0] if m["socat"] else "socat"), m["netnsfs"], m["commit"], n, "" if n == 1 else "s",
                 " (BENCH_QUICK smoke)" if s["quick"] else "", m["elapsed_s"]))
     L.append("")
