@@ -195,11 +195,11 @@ public sealed unsafe class NetSocket : IDisposable
     /// sockets "CONNECTED" when they have a peer, else "UNCONNECTED".</summary>
     public string StateName()
     {
-        if (Kind.Protocol == 6 || (Kind.Type == SocketKind.SOCK_STREAM && Kind.Family != SocketKind.AF_UNIX))
+        if (Kind.IsTcp)
         {
             byte* info = stackalloc byte[256];
             int len = 256;
-            if (getsockopt(_fd, 6 /* IPPROTO_TCP */, 11 /* TCP_INFO */, info, &len) == 0 && len > 0)
+            if (getsockopt(_fd, SocketKind.IPPROTO_TCP, 11 /* TCP_INFO */, info, &len) == 0 && len > 0)
                 return info[0] < TcpStates.Length ? TcpStates[info[0]] : "UNKNOWN";
         }
         return RemoteAddress().Length > 2 ? "CONNECTED" : "UNCONNECTED";
