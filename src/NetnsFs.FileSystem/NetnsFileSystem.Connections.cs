@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using System.Globalization;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
@@ -48,9 +49,12 @@ public sealed partial class NetnsFileSystem
         return s.Shutdown(how);
     }
 
-    public string ReadProcNet(NamespaceView view, string file)
+    /// <summary>A /proc/net table of the namespace, read as <paramref name="caller"/>: what the kernel
+    /// shows depends on who reads (kernel pointers are zeros without CAP_SYSLOG under kptr_restrict).</summary>
+    public string ReadProcNet(NamespaceView view, string file, Caller caller)
     {
         using (view.Namespace.Enter())
+        using (ThreadCredentials.Assume(caller, ThreadCredentials.SyslogCapability))
         {
             try
             {

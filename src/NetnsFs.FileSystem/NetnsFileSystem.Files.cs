@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
@@ -27,7 +28,7 @@ public sealed partial class NetnsFileSystem
                 break;
             case TextFileNode t:
                 req.WillTakeLong(); // a snapshot: conn/ listings, the namespace's /proc/net tables
-                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content()), t.Control));
+                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content(CallerOf(req))), t.Control));
                 req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
                 break;
             case DirectoryNode:
@@ -97,7 +98,7 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.ENOENT); // its namespace was removed (rmdir) meanwhile
             return;
         }
-        var caller = new Handoff.Caller((int)req.Pid, req.Uid, req.Gid);
+        var caller = CallerOf(req);
         var denied = CheckPrivileges(view, node.Recipe, caller, node.Name);
         if (denied != 0)
         {
@@ -109,7 +110,7 @@ public sealed partial class NetnsFileSystem
             Listener listener;
             try
             {
-                listener = view.Listeners.GetOrCreate(l.Key, () => Listen(view, l, req.Uid), s => ListenerKeyOf(l, s));
+                listener = view.Listeners.GetOrCreate(l.Key, () => Listen(view, l, caller), s => ListenerKeyOf(l, s));
             }
             catch (NetException ex)
             {
@@ -136,7 +137,7 @@ public sealed partial class NetnsFileSystem
                 r.ReplyError(Errno.EINTR);
             });
         }
-        making = view.Maker.Make(node.Recipe, req.Uid, waitForConnect: !nonBlocking, made =>
+        making = view.Maker.Make(node.Recipe, caller, waitForConnect: !nonBlocking, made =>
         {
             if (made.Socket is null)
             {
@@ -163,29 +164,31 @@ public sealed partial class NetnsFileSystem
             Log = _log,
         };
 
-    /// <summary>socket, bind, listen inside the namespace. "All addresses" is one dual-stack IPv6
-    /// socket; where the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
-    private NetSocket Listen(NamespaceView view, ListenRecipe recipe, uint ownerUid)
+    /// <summary>The caller of a FUSE request, with the groups and capabilities its thread holds now.</summary>
+    private static Caller CallerOf(FuseRequest req) => Caller.OfThread((int)req.Pid, req.Uid, req.Gid);
+
+    /// <summary>socket, bind, listen inside the namespace, as <paramref name="owner"/> (the kernel
+    /// checks a low port against the caller). "All addresses" is one dual-stack IPv6 socket; where
+    /// the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
+    private NetSocket Listen(NamespaceView view, ListenRecipe recipe, Caller owner)
     {
         var bind = recipe.Bind;
         var kind = recipe.Kind;
         NetSocket socket;
         try
         {
-            socket = NetSocket.Create(view.Namespace, kind, ownerUid);
+            socket = NetSocket.Create(view.Namespace, kind, owner);
         }
         catch (NetException e) when (recipe.DualStack && e.Errno == Errno.EAFNOSUPPORT)
         {
             bind = SockAddr.FromIp(System.Net.IPAddress.Any, recipe.Bind.Port);
-            socket = NetSocket.Create(view.Namespace, kind with { Family = SocketKind.AF_INET }, ownerUid);
+            socket = NetSocket.Create(view.Namespace, kind with { Family = SocketKind.AF_INET }, owner);
         }
         if (socket.Kind.Family != SocketKind.AF_UNIX)
             socket.SetOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, 1);
         if (recipe.DualStack && socket.Kind.Family == SocketKind.AF_INET6)
             socket.SetOption(41 /* IPPROTO_IPV6 */, 26 /* IPV6_V6ONLY */, 0);
-        var e2 = socket.Bind(in bind);
-        if (e2 == 0)
-            e2 = socket.Listen(4096);
+        var e2 = socket.BindAndListen(in bind, 4096, owner);
         if (e2 != 0)
         {
             socket.Dispose();

@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Handoff;
 using NetnsFs.FileSystem.Nodes;
@@ -68,7 +69,7 @@ public sealed partial class NetnsFileSystem
         {
             try
             {
-                var listener = Listen(view, l, caller.Uid);
+                var listener = Listen(view, l, caller);
                 done(0, listener, $"listening on {listener.LocalAddress()}");
             }
             catch (NetException ex)
@@ -77,7 +78,7 @@ public sealed partial class NetnsFileSystem
             }
             return null;
         }
-        return view.Maker.Make(recipe!, caller.Uid, waitForConnect: true, made =>
+        return view.Maker.Make(recipe!, caller, waitForConnect: true, made =>
         {
             if (made.Socket is null)
                 done(made.Error, null, $"{path}: {made.Error}");

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Mono.Unix.Native;
-using NetnsFs.FileSystem.Access;
-using NetnsFs.FileSystem.Handoff;
+using NetnsFs.Net.Identity;
 using NetnsFs.FileSystem.Paths;
 
 namespace NetnsFs.FileSystem;
@@ -9,24 +8,24 @@ namespace NetnsFs.FileSystem;
 /// <summary>The privileges a socket needs, checked against the caller in the target namespace's
 /// terms: raw and packet sockets need CAP_NET_RAW (EPERM without, as socket(2) answers), a listen
 /// port below that namespace's net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE
-/// (EACCES, as bind(2) answers). Every denial is logged with the caller.</summary>
+/// (EACCES, as bind(2) answers). Every denial is logged with the caller. This is the second line:
+/// the socket is made with the caller's credentials (ThreadCredentials), so the kernel checks the
+/// same and more (ping_group_range, owner matches) on its own.</summary>
 public sealed partial class NetnsFileSystem
 {
     public Errno CheckPrivileges(NamespaceView view, SocketRecipe recipe, Caller caller, string path)
     {
-        if (caller.Uid == 0 && caller.Pid <= 0)
-            return 0;
-        if (recipe.Kind.NeedsNetRaw && !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetRaw))
+        if (recipe.Kind.NeedsNetRaw && !caller.Has(Caller.CapNetRaw))
             return Deny(caller, path, Errno.EPERM, "CAP_NET_RAW");
         if (recipe is ListenRecipe l && l.Bind.Port > 0 && l.Bind.Port < UnprivilegedPortStart(view) &&
-            !CallerPrivileges.Has(caller.Pid, caller.Uid, CallerPrivileges.CapNetBindService))
+            !caller.Has(Caller.CapNetBindService))
             return Deny(caller, path, Errno.EACCES, "CAP_NET_BIND_SERVICE");
         return 0;
     }
 
     private Errno Deny(Caller caller, string path, Errno errno, string capability)
     {
-        _log.Warning("{Path} refused to pid {Pid} uid {Uid} gid {Gid}: needs {Capability}: {Errno}", path, caller.Pid, caller.Uid, caller.Gid, capability, errno);
+        _log.Warning("{Path} refused to {Caller}: needs {Capability}: {Errno}", path, caller, capability, errno);
         return errno;
     }
 

@@ -50,7 +50,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
             _single = AddView(_nodes.Root, "", ns, null);
         else
         {
-            _nodes.Add(new TextFileNode("status", _nodes.Root, MultiStatus, 0x124));
+            _nodes.Add(new TextFileNode("status", _nodes.Root, _ => MultiStatus(), 0x124));
             _pool = new NamespacePool(settings.SpareNamespaces, settings.Log);
         }
     }
@@ -88,7 +88,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         Fixed(new DirectoryNode("conn", root, DirectoryRole.Connections, _layout.DirPermissions) { IsPinned = true });
         Fixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, _layout.DirPermissions) { IsPinned = true });
         Fixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
-        Fixed(new TextFileNode("status", root, () => StatusOf(view), 0x124));
+        Fixed(new TextFileNode("status", root, _ => StatusOf(view), 0x124));
         if (_settings.RunDirectory is not null)
             Fixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, HandoffPath(view)));
         _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });

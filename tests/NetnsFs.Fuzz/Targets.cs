@@ -72,7 +72,7 @@ public static class PathTarget
 
         public Errno Control(ulong handle, string command) => command == "shutdown" ? 0 : Errno.EINVAL;
 
-        public string ReadProcNet(NetnsFs.FileSystem.NamespaceView view, string file) => file;
+        public string ReadProcNet(NetnsFs.FileSystem.NamespaceView view, string file, NetnsFs.Net.Identity.Caller caller) => file;
     }
 
     private static readonly PathGrammar Grammar = new(Layout, new Connections());
@@ -91,7 +91,7 @@ public static class PathTarget
             Add(new DirectoryNode("conn", Root, DirectoryRole.Connections, 0x1ED) { IsPinned = true });
             Add(new DirectoryNode("net", Root, DirectoryRole.ProcNet, 0x1ED) { IsPinned = true });
             Add(new SymlinkNode("ns", Root, "/proc/self/ns/net"));
-            Add(new TextFileNode("status", Root, () => "", 0x124));
+            Add(new TextFileNode("status", Root, _ => "", 0x124));
             Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, 0x1ED) { IsPinned = true, Transport = "tcp" });
             Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, 0x1ED) { IsPinned = true, Transport = "unix" });
         }

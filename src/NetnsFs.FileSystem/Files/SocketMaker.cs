@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using System.Net;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Paths;
@@ -20,21 +21,21 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
     /// false and <paramref name="Connecting"/> says so), or an errno.</summary>
     public readonly record struct Made(Errno Error, NetSocket? Socket, bool Connecting);
 
-    /// <summary>Starts making a socket owned by <paramref name="ownerUid"/>; <paramref name="done"/> gets the result. When <paramref name="waitForConnect"/>
+    /// <summary>Starts making a socket as <paramref name="caller"/>; <paramref name="done"/> gets the result. When <paramref name="waitForConnect"/>
     /// is false, a connect that is under way is returned at once (O_NONBLOCK opens).</summary>
-    public IDisposable Make(SocketRecipe recipe, uint ownerUid, bool waitForConnect, Action<Made> done)
+    public IDisposable Make(SocketRecipe recipe, Caller caller, bool waitForConnect, Action<Made> done)
     {
         var op = new Operation(done);
         switch (recipe)
         {
             case TripleRecipe t:
-                op.Complete(Create(t.Kind, ownerUid));
+                op.Complete(Create(t.Kind, caller));
                 break;
             case DialRecipe d when d.Host is null:
-                Connect(op, d.Kind, d.Target, ownerUid, waitForConnect);
+                Connect(op, d.Kind, d.Target, caller, waitForConnect);
                 break;
             case DialRecipe d when HostName.TryResolve(d.Host!, out var literal) == 0:
-                ConnectTo(op, d, literal, ownerUid, waitForConnect);
+                ConnectTo(op, d, literal, caller, waitForConnect);
                 break;
             case DialRecipe d:
                 op.Attach(DnsLookup.Start(ns, engine, resolver(), d.Host!, (e, address) =>
@@ -45,7 +46,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                         op.Complete(new Made(e, null, false));
                     }
                     else
-                        ConnectTo(op, d, address!, ownerUid, waitForConnect);
+                        ConnectTo(op, d, address!, caller, waitForConnect);
                 }));
                 break;
             default:
@@ -55,11 +56,11 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         return op;
     }
 
-    private Made Create(SocketKind kind, uint ownerUid)
+    private Made Create(SocketKind kind, Caller caller)
     {
         try
         {
-            return new Made(0, NetSocket.Create(ns, kind, ownerUid), false);
+            return new Made(0, NetSocket.Create(ns, kind, caller), false);
         }
         catch (NetException e)
         {
@@ -68,15 +69,15 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         }
     }
 
-    private void ConnectTo(Operation op, DialRecipe d, IPAddress address, uint ownerUid, bool wait)
+    private void ConnectTo(Operation op, DialRecipe d, IPAddress address, Caller caller, bool wait)
     {
         var target = SockAddr.FromIp(address, d.Port);
-        Connect(op, d.Kind with { Family = target.Family }, target, ownerUid, wait);
+        Connect(op, d.Kind with { Family = target.Family }, target, caller, wait);
     }
 
-    private void Connect(Operation op, SocketKind kind, SockAddr target, uint ownerUid, bool wait)
+    private void Connect(Operation op, SocketKind kind, SockAddr target, Caller caller, bool wait)
     {
-        var made = Create(kind, ownerUid);
+        var made = Create(kind, caller);
         if (made.Socket is not { } socket)
         {
             op.Complete(made);
@@ -84,7 +85,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         }
         if (!wait)
         {
-            var e = socket.Connect(in target);
+            var e = socket.Connect(in target, caller);
             if (e is 0 or Errno.EINPROGRESS)
                 op.Complete(new Made(0, socket, e == Errno.EINPROGRESS));
             else
@@ -95,7 +96,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
             return;
         }
         op.Own(socket);
-        op.Attach(ConnectWaiter.Start(socket, in target, engine, e =>
+        op.Attach(ConnectWaiter.Start(socket, in target, engine, caller, e =>
         {
             if (e == 0)
                 op.Complete(new Made(0, socket, false));

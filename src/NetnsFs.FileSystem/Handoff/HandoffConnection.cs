@@ -13,18 +13,18 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
 {
     private readonly HandoffServer _server;
     private readonly NetSocket _socket;
-    private readonly Caller _caller;
+    private readonly HandoffPeer _peer;
     private readonly ulong _key;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[HandoffWire.MaxRequest + 1];
     private IDisposable? _inFlight;
     private bool _closed;
 
-    public HandoffConnection(HandoffServer server, NetSocket socket, Caller caller)
+    public HandoffConnection(HandoffServer server, NetSocket socket, HandoffPeer peer)
     {
         _server = server;
         _socket = socket;
-        _caller = caller;
+        _peer = peer;
         _key = server.Engine.Register(socket.Fd, this);
     }
 
@@ -74,7 +74,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
             }
             var pending = new Pending();
             _inFlight = pending;
-            var making = _server.Serve(_caller, path, (e, s, text) => Finished(pending, e, s, text, path));
+            var making = _server.Serve(_peer, path, (e, s, text) => Finished(pending, e, s, text, path));
             if (_inFlight == pending)
                 pending.Making = making;
             else
@@ -100,7 +100,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
             }
             _inFlight = null;
             if (e == 0)
-                _server.Log.Debug("handoff {Path} to pid {Pid} uid {Uid}", path, _caller.Pid, _caller.Uid);
+                _server.Log.Debug("handoff {Path} to {Caller}", path, _peer.AtConnect);
             Reply(e, socket, text);
             ReadRequests();
         }
@@ -131,6 +131,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         _inFlight = null;
         _server.Engine.Unregister(_socket.Fd, _key);
         _socket.Dispose();
+        _peer.Dispose();
         _server.Forget(this);
     }
 

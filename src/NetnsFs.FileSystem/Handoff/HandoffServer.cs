@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Paths;
@@ -54,15 +55,16 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
             if (fd < 0)
                 return;
             var conn = NetSocket.Adopt(fd, _listener.Kind);
-            var (pid, uid, gid) = conn.PeerCredentials();
+            var peer = HandoffPeer.Of(conn); // now: the pidfd and what the peer holds, as near its connect as can be
             lock (_lock)
             {
                 if (_disposed)
                 {
+                    peer.Dispose();
                     conn.Dispose();
                     return;
                 }
-                _connections.Add(new HandoffConnection(this, conn, new Caller(pid, uid, gid)));
+                _connections.Add(new HandoffConnection(this, conn, peer));
             }
         }
     }
@@ -77,8 +79,9 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
     }
 
     /// <summary>Answers one request: checks the caller, resolves the path, makes the socket.</summary>
-    internal IDisposable? Serve(Caller caller, string path, Action<Errno, NetSocket?, string> done)
+    internal IDisposable? Serve(HandoffPeer peer, string path, Action<Errno, NetSocket?, string> done)
     {
+        var caller = peer.Now();
         if (!_policy.MayUse(caller.Uid, caller.Gid, caller.Pid))
         {
             _log.Warning("handoff {Path} refused to pid {Pid} uid {Uid}: no access to the mount", path, caller.Pid, caller.Uid);
@@ -113,6 +116,3 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         }
     }
 }
-
-/// <summary>Who is asking, from SO_PEERCRED (handoff) or the FUSE request header.</summary>
-public readonly record struct Caller(int Pid, uint Uid, uint Gid);

@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
 
@@ -104,9 +105,11 @@ public sealed class SymlinkNode(string name, Node parent, string target) : Node(
 
 /// <summary>A small file whose text is made at each open (status, net/*, conn/N/*). With a
 /// <see cref="Control"/> handler it also takes commands written to it (conn/N/ctl).</summary>
-public sealed class TextFileNode(string name, Node parent, Func<string> content, uint permissions) : Node(name, parent)
+/// <summary>A file whose text is made at each open, for the caller who opens it (net/ tables are
+/// read with the caller's credentials).</summary>
+public sealed class TextFileNode(string name, Node parent, Func<Caller, string> content, uint permissions) : Node(name, parent)
 {
-    public Func<string> Content { get; } = content;
+    public Func<Caller, string> Content { get; } = content;
 
     /// <summary>Applies one written command; returns 0 or the errno for the write.</summary>
     public Func<string, Mono.Unix.Native.Errno>? Control { get; init; }

@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using System.Net;
 using System.Text;
 using Mono.Unix.Native;
@@ -164,12 +165,12 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
         ulong h = dir.Handle;
         if (name == "ctl")
         {
-            make = () => new TextFileNode(name, dir, () => "", layout.FilePermissions & 0x192) { Control = cmd => connections.Control(h, cmd) };
+            make = () => new TextFileNode(name, dir, _ => "", layout.FilePermissions & 0x192) { Control = cmd => connections.Control(h, cmd) };
             return 0;
         }
         if (Array.IndexOf(IConnectionView.Files, name) < 0)
             return Errno.ENOENT;
-        make = () => new TextFileNode(name, dir, () => connections.Describe(h, name), layout.FilePermissions & 0x124);
+        make = () => new TextFileNode(name, dir, _ => connections.Describe(h, name), layout.FilePermissions & 0x124);
         return 0;
     }
 
@@ -179,7 +180,7 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
         if (Array.IndexOf(ProcNetFiles, name) < 0)
             return Errno.ENOENT;
         var view = dir.View!;
-        make = () => new TextFileNode(name, dir, () => connections.ReadProcNet(view, name), layout.FilePermissions & 0x124);
+        make = () => new TextFileNode(name, dir, caller => connections.ReadProcNet(view, name, caller), layout.FilePermissions & 0x124);
         return 0;
     }
 }
@@ -199,5 +200,5 @@ public interface IConnectionView
 
     Errno Control(ulong handle, string command);
 
-    string ReadProcNet(NamespaceView view, string file);
+    string ReadProcNet(NamespaceView view, string file, Caller caller);
 }

@@ -63,10 +63,6 @@ internal static unsafe partial class NetLibc
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int getpeername(int fd, byte* addr, int* len);
 
-    /// <summary>Per-thread in Linux (glibc does not broadcast it to other threads).</summary>
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int setfsuid(uint fsuid);
-
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 

@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.Net.Readiness;
 
@@ -23,10 +24,11 @@ public sealed class ConnectWaiter : IReadinessListener, IDisposable
         _done = done;
     }
 
-    public static ConnectWaiter Start(NetSocket socket, in SockAddr target, ReadinessEngine engine, Action<Errno> done)
+    /// <param name="caller">Who connects (a unix peer's SO_PEERCRED is the connecting thread's).</param>
+    public static ConnectWaiter Start(NetSocket socket, in SockAddr target, ReadinessEngine engine, Caller caller, Action<Errno> done)
     {
         var w = new ConnectWaiter(socket, engine, done);
-        var e = socket.Connect(in target);
+        var e = socket.Connect(in target, caller);
         if (e != Errno.EINPROGRESS)
         {
             w._finished = true;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
 using NetnsFs.Interop;
+using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using static NetnsFs.Net.Native.NetLibc;
@@ -25,24 +26,23 @@ public sealed unsafe class NetSocket : IDisposable
 
     public bool IsClosed => Volatile.Read(ref _fd) < 0;
 
-    /// <summary>socket(2) inside <paramref name="ns"/>, owned by <paramref name="ownerUid"/> (the
-    /// caller it is made for: the owner `ss -e` shows and iptables' owner match sees). The kernel
-    /// takes a socket's owner from the creating thread's fsuid, which setfsuid changes for this
-    /// thread only, and only around this one call.</summary>
-    public static NetSocket Create(NetNamespace ns, SocketKind kind, uint ownerUid = 0)
+    /// <summary>socket(2) inside <paramref name="ns"/>, made as <paramref name="caller"/> (see
+    /// <see cref="ThreadCredentials"/>): the kernel checks the caller's right to the kind (raw,
+    /// ping), and the socket's owner and groups are the caller's (what `ss -e` and iptables'
+    /// owner match see). Null: the daemon's own socket.</summary>
+    public static NetSocket Create(NetNamespace ns, SocketKind kind, Caller? caller = null)
     {
         int fd;
+        Errno errno;
+        // The errno is taken inside: leaving the scopes makes system calls of its own.
         using (ns.Enter())
+        using (ThreadCredentials.Assume(caller ?? Caller.Daemon))
         {
-            uint previous = ownerUid != 0 ? (uint)setfsuid(ownerUid) : 0;
             fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, kind.Protocol);
-            int errno = Marshal.GetLastPInvokeError();
-            if (ownerUid != 0)
-                setfsuid(previous);
-            Marshal.SetLastPInvokeError(errno);
+            errno = fd < 0 ? LastErrno() : 0;
         }
         if (fd < 0)
-            throw NetException.FromLastError($"socket({kind.Family}, {kind.Type}, {kind.Protocol})");
+            throw new NetException(errno, $"socket({kind.Family}, {kind.Type}, {kind.Protocol}): {Marshal.GetPInvokeErrorMessage((int)errno)}");
         return new NetSocket(fd, kind);
     }
 
@@ -79,6 +79,32 @@ public sealed unsafe class NetSocket : IDisposable
         return (cred[0], (uint)cred[1], (uint)cred[2]);
     }
 
+    /// <summary>SO_PEERPIDFD (Linux 6.5): a pidfd of the peer that connected, taken by the kernel at
+    /// connect, so a pid reused since cannot stand in for it; -1 where the kernel lacks it.</summary>
+    public int PeerPidfd()
+    {
+        int pidfd = -1, len = sizeof(int);
+        return getsockopt(_fd, SOL_SOCKET, 77 /* SO_PEERPIDFD */, &pidfd, &len) == 0 ? pidfd : -1;
+    }
+
+    /// <summary>SO_PEERGROUPS: the peer's supplementary groups at connect time (null if unknown).</summary>
+    public uint[]? PeerGroups()
+    {
+        int len = 64 * sizeof(uint);
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            var groups = new uint[len / sizeof(uint)];
+            fixed (uint* g = groups)
+            {
+                if (getsockopt(_fd, SOL_SOCKET, 59 /* SO_PEERGROUPS */, g, &len) == 0)
+                    return groups[..(len / sizeof(uint))];
+            }
+            if (LastErrno() != Errno.ERANGE)
+                return null; // len now says how much room they need
+        }
+        return null;
+    }
+
     /// <summary>Sets or clears O_NONBLOCK: a socket handed to a program is blocking, as socket(2) makes it.</summary>
     public void SetBlocking(bool blocking)
     {
@@ -96,14 +122,16 @@ public sealed unsafe class NetSocket : IDisposable
 
     /// <summary>Starts a connect: 0 (done), EINPROGRESS (wait for writable, then <see cref="TakeError"/>),
     /// or the error.</summary>
-    public Errno Connect(in SockAddr address)
+    public Errno Connect(in SockAddr address, Caller? caller = null)
     {
         fixed (SockAddr* sa = &address)
         {
-            int r = connect(_fd, (byte*)sa, address.Length);
-            if (r == 0)
+            Errno e;
+            // As the caller: a unix peer's SO_PEERCRED is taken from the connecting thread.
+            using (ThreadCredentials.Assume(caller ?? Caller.Daemon))
+                e = connect(_fd, (byte*)sa, address.Length) == 0 ? 0 : LastErrno();
+            if (e == 0)
                 return 0;
-            var e = LastErrno();
             return e == Errno.EAGAIN && Kind.Family == SocketKind.AF_UNIX ? Errno.EAGAIN : e;
         }
     }
@@ -116,11 +144,27 @@ public sealed unsafe class NetSocket : IDisposable
 
     public Errno Listen(int backlog) => listen(_fd, backlog) == 0 ? 0 : LastErrno();
 
-    /// <summary>accept4: the new socket's fd (non-blocking, close-on-exec) or -errno.</summary>
-    public int Accept()
+    /// <summary>bind and listen as <paramref name="caller"/>: the kernel checks a low port against
+    /// the caller (EACCES), and a unix listener's SO_PEERCRED, which its clients read, is the caller's.</summary>
+    public Errno BindAndListen(in SockAddr address, int backlog, Caller caller)
     {
-        int fd = accept4(_fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        return fd >= 0 ? fd : -(int)LastErrno();
+        using (ThreadCredentials.Assume(caller))
+        {
+            var e = Bind(in address);
+            return e != 0 ? e : Listen(backlog);
+        }
+    }
+
+    /// <summary>accept4: the new socket's fd (non-blocking, close-on-exec) or -errno. Made as
+    /// <paramref name="caller"/> (the new socket file's credentials, which iptables' owner match
+    /// reads, are the accepting thread's); null: the daemon.</summary>
+    public int Accept(Caller? caller = null)
+    {
+        using (ThreadCredentials.Assume(caller ?? Caller.Daemon))
+        {
+            int fd = accept4(_fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            return fd >= 0 ? fd : -(int)LastErrno();
+        }
     }
 
     /// <summary>recv without waiting: bytes read (0 at EOF) or -errno.</summary>
