@@ -271,4 +271,47 @@ public sealed class CallerCredentialTests
         Assert.That(SocketKit.Python(tmp, RawOnThreadPy, m.Dir).Stdout.Trim(), Is.EqualTo("raw ok"));
         Assert.That(As(Nobody, tmp, RawOnThreadPy, [m.Dir]).Stdout.Trim(), Is.EqualTo("raw EPERM"), "and nobody's thread has none");
     }
+    /// <summary>nft rules inside the namespace that count what sockets of uid and gid 65534 send.</summary>
+    private static void CountOwnerPackets(NetnsfsMount m)
+    {
+        const string rules = """
+            add table inet owner
+            add chain inet owner out { type filter hook output priority 0; }
+            add rule inet owner out meta skuid 65534 counter comment "uid"
+            add rule inet owner out meta skgid 65534 counter comment "gid"
+            """;
+        Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "nft", "-f", "-"], stdin: rules));
+    }
+
+    /// <summary>Packets counted by the rule with <paramref name="comment"/>.</summary>
+    private static long OwnerPackets(NetnsfsMount m, string comment)
+    {
+        var list = Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "nft", "list", "chain", "inet", "owner", "out"]));
+        var line = list.Stdout.Split('\n').First(l => l.Contains($"comment \"{comment}\"", StringComparison.Ordinal));
+        var m2 = System.Text.RegularExpressions.Regex.Match(line, @"packets (\d+)");
+        return long.Parse(m2.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private const string DialAndSendPy = """
+        import os, sys
+        fd = os.open(os.path.join(sys.argv[1], "tcp", "127.0.0.1", sys.argv[2]), os.O_RDWR)
+        os.write(fd, b"hello\n")
+        print("sent", os.read(fd, 100).decode().strip())
+        """;
+
+    [Test]
+    public void Firewall_owner_matches_see_the_callers_uid_and_gid()
+    {
+        using var tmp = new TempDir("cred");
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        CountOwnerPackets(m);
+        using var echo = SocketKit.StartServers(m["ns"], tmp, "echo,127.0.0.1,7402");
+        var r = As(Nobody, tmp, DialAndSendPy, [m.Dir, "7402"]);
+        Assert.That(r.Stdout.Trim(), Is.EqualTo("sent hello"), r.ToString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(OwnerPackets(m, "uid"), Is.Positive, "meta skuid (the socket file's fsuid) is the caller's");
+            Assert.That(OwnerPackets(m, "gid"), Is.Positive, "meta skgid (the socket file's fsgid) is the caller's, not root's group");
+        });
+    }
 }
