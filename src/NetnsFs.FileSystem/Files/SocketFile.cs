@@ -180,7 +180,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 {
                     if (!behind)
                         return n;
-                    WriteBehind!.Release();
+                    ReleaseHeld(delivered: false);
                     _laterError = (Errno)(-n);
                     return NothingToAnswer;
                 }
@@ -190,7 +190,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 {
                     if (!behind)
                         return sent;
-                    WriteBehind!.Release();
+                    ReleaseHeld(delivered: true);
                     return NothingToAnswer;
                 }
                 if (behind)
