@@ -98,4 +98,59 @@ public sealed class ReapingTests
             LifetimeKit.KillDaemon(daemon);
         }
     }
+
+    /// <summary>Issue 17, item 13: SIGTERM to a daemon whose mount lives in a private mount
+    /// namespace unmounts it over there (through nsenter given that namespace's fd), and the daemon
+    /// exits. With <paramref name="fakeTools"/>, `nsenter` and `umount` first in the daemon's PATH
+    /// are fakes that leave a mark: root must not run them (nor trust their "success").</summary>
+    [TestCase(false, TestName = "SIGTERM_unmounts_a_mount_that_lives_in_a_private_mount_namespace")]
+    [TestCase(true, TestName = "SIGTERM_unmounts_in_a_private_mount_namespace_without_running_the_nsenter_and_umount_found_in_PATH")]
+    public void SIGTERM_unmounts_in_the_mounters_mount_namespace(bool fakeTools)
+    {
+        using var tmp = new TempDir("life");
+        string dir = tmp.Sub("mnt");
+        string evil = tmp.Sub("evil");
+        string mark = Path.Combine(tmp.Path, "fake-ran");
+        foreach (var tool in new[] { "nsenter", "umount" })
+        {
+            string fake = Path.Combine(evil, tool);
+            File.WriteAllText(fake, $"#!/bin/sh\necho {tool} \"$@\" >> '{mark}'\nexit 0\n");
+            File.SetUnixFileMode(fake, (UnixFileMode)0x1ED); // 0755
+        }
+        using var veth = new VethPair();
+        using var veth2 = new VethPair();
+        int daemon = 0;
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["NETNSFS"] = Netnsfs.Binary,
+                ["DIR"] = dir,
+                ["PEER"] = veth.Peer,
+                ["HOLD"] = "1",
+                ["MULTI"] = "0",
+                ["PEER2"] = veth2.Peer,
+            };
+            if (fakeTools)
+                env["PATH"] = evil + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            Assert.That(MountsOf(holder.Pid, dir), Is.Not.Empty, "mounted in the holder's mount namespace");
+
+            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon exited with its mount");
+            Assert.Multiple(() =>
+            {
+                Assert.That(MountsOf(holder.Pid, dir), Is.Empty, "unmounted in the mount namespace it lives in");
+                Assert.That(File.Exists(mark) ? File.ReadAllText(mark) : "", Is.Empty, "the nsenter and umount of PATH never ran");
+                Assert.That(holder.HasExited, Is.False, "the holder's namespace was used, not ended");
+            });
+            Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True, "the created namespace went with the mount");
+        }
+        finally
+        {
+            LifetimeKit.KillDaemon(daemon);
+        }
+    }
 }
