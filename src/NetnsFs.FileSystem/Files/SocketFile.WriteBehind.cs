@@ -53,11 +53,15 @@ public sealed partial class SocketFile
     /// kernel's to deliver and does not count.</summary>
     private void Holding()
     {
-        if (_heldHere++ > 0)
-            return;
-        Socket.ResetOnClose();
-        WriteBehind!.StartHolding(this);
+        if (_heldHere++ == 0)
+            Socket.ResetOnClose();
     }
+
+    /// <summary>The socket could not take all of an answered write: the rest waits in the queue.
+    /// The ledger then knows this socket holds answered data, so that the end of the mount gives it
+    /// a last try and a reset even while it is open. (Only here, not for a write sent at once under
+    /// the lock: that costs no allocation, and nothing can end the mount in between.)</summary>
+    private void HoldingQueued() => WriteBehind!.StartHolding(this);
 
     /// <summary>One answered write left the daemon's hands: its data all went to the kernel
     /// (<paramref name="delivered"/>), or it was dropped (a send failed; the socket went). Once none

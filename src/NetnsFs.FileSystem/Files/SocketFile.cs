@@ -197,6 +197,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 {
                     // The socket is full: the rest waits here, answered already; later writes wait behind it.
                     _writes.Enqueue(new PendingWrite(null, req.LeasePayload(data[sent..]), sent));
+                    HoldingQueued();
                     ArmLocked();
                     return NothingToAnswer;
                 }
