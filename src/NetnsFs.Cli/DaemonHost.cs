@@ -145,7 +145,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             var timeout = TimeSpan.FromSeconds(cmd.Options.StopTimeout);
             log.Information("{Signal}: unmounting {MountPoint}; stopping in {Timeout} s at the latest", context.Signal, cmd.MountPoint, timeout.TotalSeconds);
             // Counted from the signal: the unmount itself may take a while (nsenter).
-            _stopDeadline = new Timer(_ => StopNow($"still in use {timeout.TotalSeconds} s after the unmount (stop_timeout)"), null, timeout, Timeout.InfiniteTimeSpan);
+            _stopDeadline = new Timer(_ => StopNow($"still in use {timeout.TotalSeconds} s after {context.Signal} (stop_timeout)"), null, timeout, Timeout.InfiniteTimeSpan);
             RequestUnmount();
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -32,7 +32,7 @@ public sealed class StopTests
                 Assert.That(j.GetProperty("exited").GetBoolean(), Is.True, "the daemon stopped though the file stayed open (not served on for ever)");
                 Assert.That(end == "ECONNRESET" || (end == "eof" && received == acked), Is.True,
                     $"every answered byte delivered, or the peer reset: {received} of {acked} bytes, then {end}");
-                Assert.That(File.ReadAllText(log), Does.Contain("still in use 5 s after the unmount (stop_timeout): stopping")
+                Assert.That(File.ReadAllText(log), Does.Contain("still in use 5 s after SIGTERM (stop_timeout): stopping")
                     .And.Contain("the mount ends: 1 connections reset"), "one line says why it stopped, one how many sockets were reset");
             });
         }
