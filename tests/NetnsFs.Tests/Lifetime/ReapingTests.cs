@@ -14,12 +14,13 @@ public sealed class ReapingTests
 {
     private const string MountInPrivateNs = """
         set -e
+        if [ "$NO_NSENTER" = 1 ]; then mount --bind /dev/null "$(readlink -f /usr/bin/nsenter)"; fi
         if [ "$MULTI" = 1 ]; then
             "$NETNSFS" x "$DIR" -o multi
             mkdir "$DIR/a" "$DIR/b"
             NS="$DIR/a"
         else
-            "$NETNSFS" x "$DIR" -o create
+            "$NETNSFS" x "$DIR" -o create${EXTRA:+,$EXTRA}
             NS="$DIR"
         fi
         ip link set "$PEER" netns "$NS/ns"
@@ -147,6 +148,49 @@ public sealed class ReapingTests
                 Assert.That(holder.HasExited, Is.False, "the holder's namespace was used, not ended");
             });
             Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True, "the created namespace went with the mount");
+        }
+        finally
+        {
+            LifetimeKit.KillDaemon(daemon);
+        }
+    }
+
+    /// <summary>Issue 17, item 13: the SIGTERM handler never throws. Here the mounter's mount
+    /// namespace has no usable nsenter (/dev/null bound over it, so the daemon's copy has none
+    /// either): the unmount cannot run, which is logged, and the daemon still stops at its
+    /// deadline and cleans up (a throwing handler would end it without that).</summary>
+    [Test]
+    public void A_SIGTERM_whose_unmount_cannot_run_is_logged_and_the_daemon_still_stops_cleanly()
+    {
+        using var tmp = new TempDir("life");
+        string dir = tmp.Sub("mnt");
+        string log = Path.Combine(tmp.Path, "daemon.log");
+        using var veth = new VethPair();
+        int daemon = 0;
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["NETNSFS"] = Netnsfs.Binary,
+                ["DIR"] = dir,
+                ["PEER"] = veth.Peer,
+                ["HOLD"] = "1",
+                ["MULTI"] = "0",
+                ["NO_NSENTER"] = "1",
+                ["EXTRA"] = $"log={log}", // the default stop_timeout (5 s)
+            };
+            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon stopped");
+            string text = File.ReadAllText(log);
+            Assert.Multiple(() =>
+            {
+                Assert.That(text, Does.Contain("unmounting " + dir + " failed"), "the failed unmount is logged");
+                Assert.That(text, Does.Contain(dir + " stopped; netnsfs exits"), "the daemon ended its own way, not by an exception");
+                Assert.That(Directory.Exists($"/run/netnsfs/{daemon}"), Is.False, "and cleaned up its run directory");
+            });
         }
         finally
         {
