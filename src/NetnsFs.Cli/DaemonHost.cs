@@ -57,7 +57,8 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
                 Program.Version, cmd.MountPoint, ns.Inode, ns.Origin, Environment.ProcessId);
         onReady?.Invoke("OK");
         session.Ended.Wait();
-        log.Information("{MountPoint} unmounted; netnsfs exits", cmd.MountPoint);
+        _stopDeadline?.Dispose();
+        log.Information(Volatile.Read(ref _stopped) != 0 ? "{MountPoint} stopped; netnsfs exits" : "{MountPoint} unmounted; netnsfs exits", cmd.MountPoint);
         ns.Dispose();
         RemoveRunDirectory(runDir);
         return 0;
@@ -119,23 +120,69 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         $"gc_collections={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}",
         $"allocated_bytes={GC.GetTotalAllocatedBytes()}");
 
+    /// <summary>-o stop_timeout= unless given: well inside the unit's TimeoutStopSec (10 s), so that
+    /// `systemctl stop` ends with our own reset of held data, not with systemd's SIGKILL.</summary>
+    public const uint DefaultStopTimeoutSeconds = 5;
+
+    private Timer? _stopDeadline;
+    private int _signals;
+    private int _stopped;
+
+    /// <summary>SIGTERM/SIGINT: unmount (lazily: the kernel keeps the mount serving its open files),
+    /// and stop at the latest after stop_timeout, since open files would keep a lazily unmounted
+    /// mount, and the daemon, alive for ever. A second signal stops at once. Never throws: an
+    /// exception here would end the daemon without its cleanup.</summary>
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
-        log.Information("{Signal}: unmounting {MountPoint}", context.Signal, cmd.MountPoint);
+        try
+        {
+            if (Interlocked.Increment(ref _signals) > 1)
+            {
+                StopNow($"a second {context.Signal}");
+                return;
+            }
+            var timeout = TimeSpan.FromSeconds(cmd.Options.StopTimeout);
+            log.Information("{Signal}: unmounting {MountPoint}; stopping in {Timeout} s at the latest", context.Signal, cmd.MountPoint, timeout.TotalSeconds);
+            // Counted from the signal: the unmount itself may take a while (nsenter).
+            _stopDeadline = new Timer(_ => StopNow($"still in use {timeout.TotalSeconds} s after {context.Signal} (stop_timeout)"), null, timeout, Timeout.InfiniteTimeSpan);
+            RequestUnmount();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Error("{Signal}: unmounting {MountPoint} failed: {Message}; the daemon stops at stop_timeout", context.Signal, cmd.MountPoint, e.Message);
+        }
+    }
+
+    private void RequestUnmount()
+    {
         if (mounterMountNs != 0)
         {
             // We live in our own copy of the mounter's mount namespace: unmount over there.
             if (!MountNamespaces.UnmountIn(mounterMountNs, cmd.MountPoint))
-            {
-                log.Warning("no process left in mount namespace {Inode}; stopping", mounterMountNs);
-                _session?.Stop();
-            }
+                StopNow($"no process left in mount namespace {mounterMountNs}");
             return;
         }
         var errno = FuseMounter.Unmount(cmd.MountPoint, lazy: true);
         if (errno != 0)
             log.Warning("unmount {MountPoint} failed: {Errno}", cmd.MountPoint, errno);
+    }
+
+    /// <summary>Ends the session with files still open: they get ENOTCONN; sockets still holding
+    /// answered data get a last send, then a reset (the filesystem's end logs how many).</summary>
+    private void StopNow(string why)
+    {
+        try
+        {
+            if (_session is not { } session || session.Ended.IsCompleted || Interlocked.Exchange(ref _stopped, 1) != 0)
+                return;
+            log.Warning("{MountPoint}: {Why}: stopping; open files get ENOTCONN", cmd.MountPoint, why);
+            session.Stop();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Error(e, "stopping {MountPoint} failed", cmd.MountPoint);
+        }
     }
 
     /// <summary>Where the handoff socket lives: outside the mount (a socket bound inside it would

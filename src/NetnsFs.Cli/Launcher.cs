@@ -94,7 +94,7 @@ public static class Launcher
     private static Process SpawnDaemon(CommandLine cmd, NetNamespace ns, int fuseFd, int readyFd, int goFd, ulong mounterNs)
     {
         var (exe, prefix) = SelfCommand();
-        var psi = new ProcessStartInfo(mounterNs != 0 ? "unshare" : exe) { UseShellExecute = false };
+        var psi = new ProcessStartInfo(mounterNs != 0 ? MountNamespaces.Unshare : exe) { UseShellExecute = false };
         if (mounterNs != 0)
         {
             // A private copy of our mount namespace, made now, before the FUSE mount exists.

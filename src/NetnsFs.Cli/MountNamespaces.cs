@@ -8,11 +8,29 @@ namespace NetnsFs.Cli;
 /// a daemon that lived in the mounter's private mount namespace would keep its own mount from ever
 /// being reaped. A root daemon is therefore always started in a fresh private copy (util-linux
 /// `unshare --mount`, before the FUSE mount exists, so the copy does not hold it); it reaches back
-/// into the mounter's namespace only to unmount on SIGTERM, through `nsenter` on any process
-/// still living there. (Which namespace is init's cannot always be read, inside containers, so
-/// the daemon does not try to tell.)</summary>
-public static partial class MountNamespaces
+/// into the mounter's namespace only to unmount on SIGTERM, through `nsenter` given that
+/// namespace's fd, opened from a process still living there and checked to be that namespace.
+/// (Which namespace is init's cannot always be read, inside containers, so the daemon does not
+/// try to tell.)
+/// The tools are run by absolute path, found once when the daemon starts: never looked up in the
+/// PATH root was started with, where a directory another user can write would hand them root.</summary>
+public static unsafe partial class MountNamespaces
 {
+    private const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    private const int AT_EMPTY_PATH = 0x1000, STATX_BASIC_STATS = 0x7FF;
+
+    /// <summary>util-linux unshare, which starts the daemon in its own mount namespace.</summary>
+    public const string Unshare = "/usr/bin/unshare";
+
+    /// <summary>util-linux nsenter and umount where distributions put them; null if neither place
+    /// has a root-owned executable that only root may change.</summary>
+    private static readonly string? Nsenter = Tool("nsenter");
+    private static readonly string? Umount = Tool("umount");
+
+    /// <summary>The environment the unmount runs with: no PATH of the daemon's starter (umount
+    /// finds its helpers in fixed places; nothing else should be looked up).</summary>
+    private const string SafePath = "/usr/sbin:/usr/bin:/sbin:/bin";
+
     /// <summary>The nsfs inode of <paramref name="pid"/>'s mount namespace ("self" for ours); 0 if unknown.</summary>
     public static ulong InodeOf(string pid)
     {
@@ -30,32 +48,85 @@ public static partial class MountNamespaces
 
     /// <summary>Whether the daemon should leave our mount namespace: only root can make one.</summary>
     public static bool DaemonNeedsOwn() =>
-        Mono.Unix.Native.Syscall.geteuid() == 0 && InodeOf("self") != 0 && File.Exists("/usr/bin/unshare");
+        Mono.Unix.Native.Syscall.geteuid() == 0 && InodeOf("self") != 0 && File.Exists(Unshare);
 
-    /// <summary>A process living in mount namespace <paramref name="inode"/>, or null if none is left.</summary>
-    public static int? FindProcessIn(ulong inode)
+    /// <summary>An fd (O_CLOEXEC) of mount namespace <paramref name="inode"/>, opened through a
+    /// process living there, or -1 if none is left. The inode is checked on the opened fd, not on
+    /// the pid: a pid reused since the scan can only give another namespace, which is refused.</summary>
+    public static int OpenNamespace(ulong inode)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == Environment.ProcessId)
                 continue;
-            if (InodeOf(pid.ToString(CultureInfo.InvariantCulture)) == inode)
-                return pid;
+            int fd = open($"/proc/{pid}/ns/mnt", O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue; // gone, or a kernel thread
+            if (InodeOfFd(fd) == inode)
+                return fd;
+            close(fd);
         }
-        return null;
+        return -1;
     }
 
-    /// <summary>Lazily unmounts <paramref name="mountPoint"/> inside mount namespace <paramref name="inode"/>.
-    /// False when no process is left there (then the namespace, and the mount, are gone or going).</summary>
+    /// <summary>Lazily unmounts <paramref name="mountPoint"/> inside mount namespace <paramref name="inode"/>:
+    /// `nsenter --mount=/proc/self/fd/N -- umount -l MOUNTPOINT`, N the namespace's fd inherited for
+    /// that one start, and closed right after it (a held fd would keep the namespace, and the mount,
+    /// alive: README, Reaping). False when no process is left there (then the namespace, and the
+    /// mount, are gone or going). Throws <see cref="IOException"/> when the tools are missing, do not
+    /// start, or fail.</summary>
     public static bool UnmountIn(ulong inode, string mountPoint)
     {
-        var pid = FindProcessIn(inode);
-        if (pid is null)
+        if (Nsenter is null || Umount is null)
+            throw new IOException("nsenter or umount not found in /usr/bin or /bin (util-linux): cannot unmount in the mounter's mount namespace");
+        int fd = OpenNamespace(inode);
+        if (fd < 0)
             return false;
-        var psi = new ProcessStartInfo("nsenter", [$"--mount=/proc/{pid}/ns/mnt", "--", "umount", "-l", mountPoint]) { UseShellExecute = false };
-        using var p = Process.Start(psi);
-        p?.WaitForExit(5000);
-        return p is { HasExited: true, ExitCode: 0 };
+        Process? p;
+        try
+        {
+            var psi = new ProcessStartInfo(Nsenter, [$"--mount=/proc/self/fd/{fd}", "--", Umount, "-l", mountPoint]) { UseShellExecute = false };
+            psi.Environment["PATH"] = SafePath;
+            // Inheritable only for this start: the daemon starts no other process meanwhile.
+            Native.SetInheritable(fd, true);
+            p = Process.Start(psi);
+        }
+        finally
+        {
+            close(fd);
+        }
+        using (p)
+        {
+            if (p is null)
+                throw new IOException($"{Nsenter} did not start");
+            if (!p.WaitForExit(5000))
+                throw new IOException($"{Nsenter} {Umount} -l {mountPoint} did not finish within 5 s");
+            if (p.ExitCode != 0)
+                throw new IOException($"{Nsenter} {Umount} -l {mountPoint} failed: exit code {p.ExitCode}");
+        }
+        return true;
+    }
+
+    private static string? Tool(string name) =>
+        new[] { "/usr/bin/" + name, "/bin/" + name }.FirstOrDefault(IsRootsExecutable);
+
+    /// <summary>A regular executable owned by root that no one else may write.</summary>
+    private static bool IsRootsExecutable(string path)
+    {
+        byte* stx = stackalloc byte[256];
+        if (statx(-100 /* AT_FDCWD */, path, 0, STATX_BASIC_STATS, stx) != 0)
+            return false;
+        uint uid = *(uint*)(stx + 20);
+        ushort mode = *(ushort*)(stx + 28);
+        const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IWGRP = 0x10, S_IWOTH = 0x2, S_IXUSR = 0x40;
+        return uid == 0 && (mode & S_IFMT) == S_IFREG && (mode & (S_IWGRP | S_IWOTH)) == 0 && (mode & S_IXUSR) != 0;
+    }
+
+    /// <summary>st_ino of an fd, from statx (the same layout on every architecture); 0 if unknown.</summary>
+    private static ulong InodeOfFd(int fd)
+    {
+        byte* stx = stackalloc byte[256];
+        return statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, stx) == 0 ? *(ulong*)(stx + 32) : 0;
     }
 
     /// <summary>In the daemon's own copy of the mount namespace: lazily unmounts the copies of every
@@ -63,6 +134,11 @@ public static partial class MountNamespaces
     /// holding one would keep another mount's daemon from ever seeing its umount.</summary>
     public static void DetachFuseCopies(Serilog.ILogger log)
     {
+        // The daemon's first step in its own copy: the tools its SIGTERM unmount will need, found now.
+        if (Nsenter is null || Umount is null)
+            log.Warning("nsenter or umount (util-linux) not found in /usr/bin or /bin: SIGTERM cannot unmount in the mounter's mount namespace, only stop the daemon");
+        else
+            log.Debug("SIGTERM unmounts through {Nsenter} and {Umount}", Nsenter, Umount);
         foreach (var line in File.ReadAllLines("/proc/self/mounts"))
         {
             var fields = line.Split(' ');
@@ -77,4 +153,13 @@ public static partial class MountNamespaces
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int umount2(string target, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 }

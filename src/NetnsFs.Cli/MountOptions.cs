@@ -18,6 +18,9 @@ public sealed record MountOptions
     /// <summary>-o linger=SECONDS: how long a closed socket file still sends data its large writes
     /// were answered for (0: large writes are answered only once the socket took them).</summary>
     public uint Linger { get; init; } = FileSystemSettings.DefaultLingerSeconds;
+
+    /// <summary>-o stop_timeout=SECONDS: how long after SIGTERM/SIGINT open files may keep the daemon.</summary>
+    public uint StopTimeout { get; init; } = DaemonHost.DefaultStopTimeoutSeconds;
     public string? NetnsPath { get; init; }
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
@@ -85,6 +88,7 @@ public sealed record MountOptions
                 if (linger > 3600)
                     throw new UsageException($"linger={value}: at most 3600 seconds");
                 return o with { Linger = linger };
+            case "stop_timeout": return o with { StopTimeout = Number(key, value, 10) is var t && t <= 3600 ? t : throw new UsageException($"stop_timeout={value}: at most 3600 seconds") };
             case "log": return o with { LogFile = Required(key, value) };
             case "debug": return o with { Debug = Flag(key, value) };
             case "allow_other": return o with { AllowOther = Flag(key, value) };

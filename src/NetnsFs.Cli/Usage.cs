@@ -26,6 +26,11 @@ internal static class Usage
                                socket has not taken yet is still sent until SECONDS pass without
                                progress, then the connection is reset (default 30, at most 3600;
                                0: every write waits for its socket)
+          stop_timeout=SECONDS
+                               after SIGTERM/SIGINT (which unmount), stop at the latest this long
+                               after the signal though files are open (they get ENOTCONN; sockets
+                               still holding answered data are reset); a second signal stops at
+                               once (default 5, at most 3600)
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)

@@ -41,7 +41,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         _settings = settings;
         _layout = settings.Layout;
         _engine = settings.Engine;
-        _writeBehind = new WriteBehindLedger(TimeSpan.FromSeconds(settings.LingerSeconds));
+        _writeBehind = new WriteBehindLedger(TimeSpan.FromSeconds(settings.LingerSeconds)) { Log = settings.Log };
         _log = settings.Log.ForContext<NetnsFileSystem>();
         _grammar = new PathGrammar(_layout, this);
         var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;

@@ -20,6 +20,8 @@ public sealed partial class SocketFile
     private int _shutdownAfterSend = -1; // a shutdown that waits for acknowledged data to go out
     private bool _lingering;         // closed, still sending acknowledged data, as close(2) does
     private Timer? _lingerLimit;     // restarted whenever lingering data moves
+    private int _heldHere;           // this socket's answered writes whose data is not all with the kernel
+    private bool _heldLost;          // one of them was dropped unsent: the stream has a hole for good
 
     /// <summary>The mount's write-behind settings and bounds; null: every write is answered only
     /// with what its socket took.</summary>
@@ -36,7 +38,47 @@ public sealed partial class SocketFile
         // A connection reset already would fail this send: say so now, not on the next write.
         if ((Socket.PollNow(IoEvents.Err | IoEvents.Hup) & (IoEvents.Err | IoEvents.Hup)) != 0)
             return false;
-        return ledger.TryHold();
+        if (!ledger.TryHold())
+            return false;
+        Holding();
+        return true;
+    }
+
+    /// <summary>A write is about to be answered before its send. From now until the daemon has
+    /// handed all answered data to the kernel, any close of the socket resets the connection
+    /// (SO_LINGER 0): ours, and above all the kernel's when the daemon is killed, runs out of
+    /// memory or crashes, which would otherwise end the stream cleanly and let the peer take a cut
+    /// stream for a whole one. Set before the answer, so no instant exists where the writer was
+    /// told and a death would still send a FIN. Data already in the kernel's buffer is the
+    /// kernel's to deliver and does not count.</summary>
+    private void Holding()
+    {
+        if (_heldHere++ == 0)
+            Socket.ResetOnClose();
+    }
+
+    /// <summary>The socket could not take all of an answered write: the rest waits in the queue.
+    /// The ledger then knows this socket holds answered data, so that the end of the mount gives it
+    /// a last try and a reset even while it is open. (Only here, not for a write sent at once under
+    /// the lock: that costs no allocation, and nothing can end the mount in between.)</summary>
+    private void HoldingQueued() => WriteBehind!.StartHolding(this);
+
+    /// <summary>One answered write left the daemon's hands: its data all went to the kernel
+    /// (<paramref name="delivered"/>), or it was dropped (a send failed; the socket went). Once none
+    /// is left and none was lost, close(2) ends the connection cleanly again.</summary>
+    private void ReleaseHeld(bool delivered)
+    {
+        WriteBehind!.Release();
+        _heldLost |= !delivered;
+        if (--_heldHere > 0)
+            return;
+        WriteBehind.StopHolding(this);
+        if (!_heldLost)
+        {
+            var e = Socket.CloseNormally();
+            if (e != 0)
+                Log?.Debug("{Socket}: clearing SO_LINGER after the answered data went out: {Errno}", Description, e);
+        }
     }
 
     /// <summary>Done with a queued write: its buffer goes back, and an answered one leaves the ledger.</summary>
@@ -44,7 +86,7 @@ public sealed partial class SocketFile
     {
         w.Return();
         if (w.IsAcknowledged)
-            WriteBehind?.Release();
+            ReleaseHeld(w.IsDone);
     }
 
     /// <summary>Closed with answered data still unsent: it is sent on (<see cref="KeepSending"/>)
@@ -77,24 +119,26 @@ public sealed partial class SocketFile
 
     /// <summary>Stops sending answered data after close (the linger time is over, or the mount goes
     /// away): a last try, then, if data is left, the connection is reset, not ended, so that the
-    /// peer does not take what it got for everything.</summary>
-    internal void EndLinger(string why)
+    /// peer does not take what it got for everything. True if it was reset.</summary>
+    internal bool EndLinger(string why)
     {
         lock (_lock)
         {
             if (!_lingering)
-                return;
+                return false;
             DrainWrites();
             int unsent = 0;
             foreach (var w in _writes)
                 unsent += w.Remaining.Length;
-            if (unsent > 0 && _laterError == 0)
+            bool reset = unsent > 0 && _laterError == 0;
+            if (reset)
             {
                 Log?.Warning("{Socket}: closed, {Unsent} bytes of answered writes still unsent ({Why}): resetting the connection",
                     Description, unsent, why);
-                Socket.ResetOnClose();
+                Socket.ResetOnClose(); // set since the write was answered; this path does not rely on it
             }
             ReleaseSocket();
+            return reset;
         }
     }
 }

@@ -180,7 +180,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 {
                     if (!behind)
                         return n;
-                    WriteBehind!.Release();
+                    ReleaseHeld(delivered: false);
                     _laterError = (Errno)(-n);
                     return NothingToAnswer;
                 }
@@ -190,13 +190,14 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 {
                     if (!behind)
                         return sent;
-                    WriteBehind!.Release();
+                    ReleaseHeld(delivered: true);
                     return NothingToAnswer;
                 }
                 if (behind)
                 {
                     // The socket is full: the rest waits here, answered already; later writes wait behind it.
                     _writes.Enqueue(new PendingWrite(null, req.LeasePayload(data[sent..]), sent));
+                    HoldingQueued();
                     ArmLocked();
                     return NothingToAnswer;
                 }

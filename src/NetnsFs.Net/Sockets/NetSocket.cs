@@ -268,4 +268,12 @@ public sealed unsafe class NetSocket : IDisposable
         if (fd >= 0)
             close(fd);
     }
+
+    /// <summary>Undoes <see cref="ResetOnClose"/> (SO_LINGER off): close(2) ends the connection
+    /// cleanly again, and the kernel sends what its buffer holds.</summary>
+    public Errno CloseNormally()
+    {
+        var linger = new Linger { OnOff = 0, Seconds = 0 };
+        return setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Linger)) == 0 ? 0 : LastErrno();
+    }
 }

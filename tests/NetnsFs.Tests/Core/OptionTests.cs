@@ -68,6 +68,8 @@ public sealed class OptionTests
     [TestCase("multi,spares=1001")]
     [TestCase("create,linger=x")]
     [TestCase("create,linger=3601")]
+    [TestCase("create,stop_timeout=3601")]
+    [TestCase("create,stop_timeout=-1")]
     public void A_malformed_option_value_exits_2(string options) =>
         AssertRefused(options, 2, options.Split(',')[^1].Split('=')[0]);
 

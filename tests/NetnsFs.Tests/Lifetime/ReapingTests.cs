@@ -14,12 +14,13 @@ public sealed class ReapingTests
 {
     private const string MountInPrivateNs = """
         set -e
+        if [ "$NO_NSENTER" = 1 ]; then mount --bind /dev/null "$(readlink -f /usr/bin/nsenter)"; fi
         if [ "$MULTI" = 1 ]; then
             "$NETNSFS" x "$DIR" -o multi
             mkdir "$DIR/a" "$DIR/b"
             NS="$DIR/a"
         else
-            "$NETNSFS" x "$DIR" -o create
+            "$NETNSFS" x "$DIR" -o create${EXTRA:+,$EXTRA}
             NS="$DIR"
         fi
         ip link set "$PEER" netns "$NS/ns"
@@ -92,6 +93,104 @@ public sealed class ReapingTests
             Assert.That(gone, Is.True, $"the namespace (and the veth in it) should be gone within 2 s of the mount namespace's end; after {elapsed.TotalMilliseconds:F0} ms the host end is still there; daemon alive: {Processes.IsAlive(daemon)}; the daemon's own mount namespace holds: '{daemonMounts}'");
             Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(2)), Is.True, "the daemon exited with its mount");
             Assert.That(Directory.Exists($"/run/netnsfs/{daemon}"), Is.False, "the daemon cleaned up its handoff directory");
+        }
+        finally
+        {
+            LifetimeKit.KillDaemon(daemon);
+        }
+    }
+
+    /// <summary>Issue 17, item 13: SIGTERM to a daemon whose mount lives in a private mount
+    /// namespace unmounts it over there (through nsenter given that namespace's fd), and the daemon
+    /// exits. With <paramref name="fakeTools"/>, `nsenter` and `umount` first in the daemon's PATH
+    /// are fakes that leave a mark: root must not run them (nor trust their "success").</summary>
+    [TestCase(false, TestName = "SIGTERM_unmounts_a_mount_that_lives_in_a_private_mount_namespace")]
+    [TestCase(true, TestName = "SIGTERM_unmounts_in_a_private_mount_namespace_without_running_the_nsenter_and_umount_found_in_PATH")]
+    public void SIGTERM_unmounts_in_the_mounters_mount_namespace(bool fakeTools)
+    {
+        using var tmp = new TempDir("life");
+        string dir = tmp.Sub("mnt");
+        string evil = tmp.Sub("evil");
+        string mark = Path.Combine(tmp.Path, "fake-ran");
+        foreach (var tool in new[] { "nsenter", "umount" })
+        {
+            string fake = Path.Combine(evil, tool);
+            File.WriteAllText(fake, $"#!/bin/sh\necho {tool} \"$@\" >> '{mark}'\nexit 0\n");
+            File.SetUnixFileMode(fake, (UnixFileMode)0x1ED); // 0755
+        }
+        using var veth = new VethPair();
+        using var veth2 = new VethPair();
+        int daemon = 0;
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["NETNSFS"] = Netnsfs.Binary,
+                ["DIR"] = dir,
+                ["PEER"] = veth.Peer,
+                ["HOLD"] = "1",
+                ["MULTI"] = "0",
+                ["PEER2"] = veth2.Peer,
+            };
+            if (fakeTools)
+                env["PATH"] = evil + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            Assert.That(MountsOf(holder.Pid, dir), Is.Not.Empty, "mounted in the holder's mount namespace");
+
+            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon exited with its mount");
+            Assert.Multiple(() =>
+            {
+                Assert.That(MountsOf(holder.Pid, dir), Is.Empty, "unmounted in the mount namespace it lives in");
+                Assert.That(File.Exists(mark) ? File.ReadAllText(mark) : "", Is.Empty, "the nsenter and umount of PATH never ran");
+                Assert.That(holder.HasExited, Is.False, "the holder's namespace was used, not ended");
+            });
+            Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True, "the created namespace went with the mount");
+        }
+        finally
+        {
+            LifetimeKit.KillDaemon(daemon);
+        }
+    }
+
+    /// <summary>Issue 17, item 13: the SIGTERM handler never throws. Here the mounter's mount
+    /// namespace has no usable nsenter (/dev/null bound over it, so the daemon's copy has none
+    /// either): the unmount cannot run, which is logged, and the daemon still stops at its
+    /// deadline and cleans up (a throwing handler would end it without that).</summary>
+    [Test]
+    public void A_SIGTERM_whose_unmount_cannot_run_is_logged_and_the_daemon_still_stops_cleanly()
+    {
+        using var tmp = new TempDir("life");
+        string dir = tmp.Sub("mnt");
+        string log = Path.Combine(tmp.Path, "daemon.log");
+        using var veth = new VethPair();
+        int daemon = 0;
+        try
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["NETNSFS"] = Netnsfs.Binary,
+                ["DIR"] = dir,
+                ["PEER"] = veth.Peer,
+                ["HOLD"] = "1",
+                ["MULTI"] = "0",
+                ["NO_NSENTER"] = "1",
+                ["EXTRA"] = $"log={log}", // the default stop_timeout (5 s)
+            };
+            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon stopped");
+            string text = File.ReadAllText(log);
+            Assert.Multiple(() =>
+            {
+                Assert.That(text, Does.Contain("unmounting " + dir + " failed"), "the failed unmount is logged");
+                Assert.That(text, Does.Contain(dir + " stopped; netnsfs exits"), "the daemon ended its own way, not by an exception");
+                Assert.That(Directory.Exists($"/run/netnsfs/{daemon}"), Is.False, "and cleaned up its run directory");
+            });
         }
         finally
         {

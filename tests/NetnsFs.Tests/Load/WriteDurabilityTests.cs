@@ -47,4 +47,83 @@ public sealed class WriteDurabilityTests
         Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(m.DaemonAlive, Is.True);
     }
+
+    /// <summary>argv: MOUNT DAEMON_PID. Inside the namespace: a slow reader (64 KiB, then 2 ms)
+    /// takes a stream of blocking 1 MiB writes through the mount; once it has 8 MiB and the mount
+    /// holds an answered write (status held_writes=1), the daemon is SIGKILLed. Prints what the
+    /// writes returned in all, what the reader got, and how its stream ended.</summary>
+    private const string KilledMidStream = """
+        import errno, json, mmap, os, select, signal, socket, sys, threading, time
+        M, daemon = sys.argv[1], int(sys.argv[2])
+        srv = socket.socket()
+        srv.bind(('127.0.0.1', 0))
+        srv.listen(1)
+        srv.settimeout(30)
+        fd = os.open('%s/tcp/127.0.0.1/%d' % (M, srv.getsockname()[1]), os.O_RDWR)
+        conn, _ = srv.accept()
+        state = {'acked': 0, 'error': None, 'received': 0, 'end': 'eof'}
+        enough = threading.Event()
+        def write():
+            chunk = mmap.mmap(-1, 1 << 20)  # page-aligned: one FUSE write per os.write
+            try:
+                for i in range(1024):
+                    state['acked'] += os.write(fd, chunk)
+            except OSError as e:
+                state['error'] = errno.errorcode[e.errno]
+        def read():
+            conn.settimeout(30)
+            while True:
+                try:
+                    b = conn.recv(1 << 16)
+                except ConnectionResetError:
+                    state['end'] = 'ECONNRESET'
+                    break
+                except socket.timeout:
+                    state['end'] = 'timeout'
+                    break
+                if not b:
+                    break
+                state['received'] += len(b)
+                if state['received'] >= 8 << 20:
+                    enough.set()
+                time.sleep(0.002)
+        def held():
+            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)['held_writes']
+        w = threading.Thread(target=write)
+        r = threading.Thread(target=read)
+        w.start()
+        r.start()
+        assert enough.wait(30), 'the reader got 8 MiB'
+        deadline = time.monotonic() + 30
+        while held() != '1' and time.monotonic() < deadline:
+            pass
+        os.kill(daemon, signal.SIGKILL)
+        w.join(30)
+        r.join(60)
+        print(json.dumps(state))
+        """;
+
+    /// <summary>Issue 17, item 3, as it was seen: a stream to a reader that keeps reading, the
+    /// daemon SIGKILLed in its middle while it holds an answered write. The reader must get every
+    /// byte the writes reported, or a reset: never a clean end short of what the writer was told.</summary>
+    [Test]
+    public void SIGKILL_in_mid_stream_never_ends_the_stream_cleanly_short_of_what_was_acknowledged()
+    {
+        using var tmp = new TempDir("durable");
+        using var ns = new NamespaceHolder();
+        using var m = new NetnsfsMount($"netns={ns.Path}");
+        try
+        {
+            var j = Sockets.SocketKit.Json(Sockets.SocketKit.PythonIn(ns.Path, tmp, KilledMidStream, m.Dir, LoadSupport.Str(m.DaemonPid)));
+            TestContext.Progress.WriteLine(j.ToString());
+            long acked = j.GetProperty("acked").GetInt64(), received = j.GetProperty("received").GetInt64();
+            string? end = j.GetProperty("end").GetString();
+            Assert.That(end == "ECONNRESET" || (end == "eof" && received >= acked), Is.True,
+                $"writes reported {acked} bytes, the reader got {received}, then {end}");
+        }
+        finally
+        {
+            Lifetime.LifetimeKit.KillDaemon(m.DaemonPid);
+        }
+    }
 }

@@ -45,7 +45,58 @@ public sealed class SystemdUnitTests
             Assert.That(unit["Documentation"], Does.Contain("man:netnsfs(8)"));
             Assert.That(unit["WantedBy"], Does.Contain("multi-user.target"));
             Assert.That(unit["ExecStart"].Single(), Does.Contain(" -f ").And.Contain("%f").And.Contain("${NETNSFS_OPTIONS}"));
+            Assert.That(unit["LimitNOFILE"], Is.EqualTo(new[] { "524288" }), "each socket of each user is an fd of the daemon: not systemd's soft 1024");
+            Assert.That(TimeoutStopSeconds(unit), Is.GreaterThan(DefaultStopTimeoutSeconds),
+                "systemd waits longer than the daemon's own stop deadline, so the daemon resets held data itself, not SIGKILL");
         });
+    }
+
+    /// <summary>The daemon's default -o stop_timeout= (src/NetnsFs.Cli/DaemonHost.cs).</summary>
+    private const int DefaultStopTimeoutSeconds = 5;
+
+    private static int TimeoutStopSeconds(Dictionary<string, List<string>> unit)
+    {
+        string v = unit["TimeoutStopSec"].Single();
+        return int.Parse(v.EndsWith('s') ? v[..^1] : v, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>`systemctl stop` of a mount with an open file whose socket holds answered writes and
+    /// whose peer reads nothing: SIGTERM unmounts lazily, the file stays open, and the daemon must
+    /// still end within TimeoutStopSec (exit 0), having reset the peer, so that systemd's SIGKILL
+    /// never comes and no acknowledged byte is silently lost.</summary>
+    [Test]
+    public void Stop_with_an_open_file_holding_answered_writes_ends_within_TimeoutStopSec()
+    {
+        using var tmp = new TempDir("unitstop");
+        string dir = Path.Combine(tmp.Path, "ns1");
+        var unit = Parse(InstalledUnit());
+        BackgroundProcess? main = null;
+        try
+        {
+            foreach (var pre in unit["ExecStartPre"])
+                Run.Checked(RunLine(pre, dir, "create"));
+            var start = Expand(unit["ExecStart"].Single(), dir, "create");
+            main = new BackgroundProcess(start[0], start[1..]);
+            foreach (var post in unit["ExecStartPost"])
+                Assert.That(RunLine(post, dir, "create").ExitCode, Is.Zero, main.Output);
+            var j = Sockets.HeldWritesKit.Run(Path.Combine(dir, "ns"), tmp, dir, main.Pid, "SIGTERM", 0);
+            string? end = j.GetProperty("end").GetString();
+            Assert.Multiple(() =>
+            {
+                Assert.That(j.GetProperty("held").GetInt32(), Is.EqualTo(1), "an answered write was held at the stop");
+                Assert.That(j.GetProperty("exited").GetBoolean(), Is.True, main.Output);
+                Assert.That(j.GetProperty("seconds").GetDouble(), Is.LessThan(TimeoutStopSeconds(unit)), "before systemd would SIGKILL");
+                Assert.That(end == "ECONNRESET" || (end == "eof" && j.GetProperty("received").GetInt64() == j.GetProperty("acked").GetInt64()), Is.True,
+                    $"every answered byte delivered, or the peer reset: {j}");
+                Assert.That(main.WaitExit(TimeSpan.FromSeconds(10)), Is.Zero, main.Output);
+                Assert.That(Mounts.IsMounted(dir), Is.False, "SIGTERM unmounted");
+            });
+        }
+        finally
+        {
+            main?.Dispose();
+            Mounts.Detach(dir);
+        }
     }
 
     /// <summary>ExecStartPre, ExecStart (in the foreground), ExecStartPost (waits until the mount is

@@ -15,8 +15,8 @@ public sealed class WriteBehindTests
     /// blocking 1 MiB writes while a thread reads slowly, then close. Otherwise: non-blocking 1 MiB
     /// writes until EAGAIN (at most 64), POLLOUT looked at, the mount's status read; then
     /// "laterreset": the peer resets and one more (blocking) write is made; "unmount": the file is
-    /// closed and the mount unmounted; else the file is closed. Then, after DELAY seconds, the
-    /// accepted end is read to its end.</summary>
+    /// closed and the mount unmounted (and the daemon's exit awaited); else the file is closed. Then,
+    /// after DELAY seconds, the accepted end is read to its end.</summary>
     private const string WriterPy = """
         import errno, hashlib, json, mmap, os, select, socket, struct, subprocess, sys, threading, time
         M, mode = sys.argv[1], sys.argv[2]
@@ -110,7 +110,10 @@ public sealed class WriteBehindTests
             time.sleep(0.2)
             lingering = int(status()['lingering_sockets'])
             if mode == 'unmount':
+                # The daemon ends the mount after umount returns: read only once it is gone.
+                daemon = os.pidfd_open(int(status()['pid']))
                 subprocess.run(['umount', M], check=True)
+                select.select([daemon], [], [], 10)
             time.sleep(delay)
             read_all(conn, report)
         print(json.dumps({'again': again, 'sizes': sizes, 'pollout': pollout, 'held': held,
