@@ -57,12 +57,16 @@ internal static partial class RunDirectory
                 }
             }
         }
-        if (mkdir(parent, DirMode) != 0 && Marshal.GetLastPInvokeError() != EEXIST)
+        bool made = mkdir(parent, DirMode) == 0;
+        if (!made && Marshal.GetLastPInvokeError() != EEXIST)
             throw new IOException($"run directory {parent}: cannot create it: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         int parentFd = OpenDirectory(FileStatus.AtFdCwd, parent, parent);
         try
         {
             CheckTrusted(parent, euid, parentFd);
+            // Made just now, its mode passed through the umask: others must be able to reach the sockets.
+            if (made && fchmod(parentFd, DirMode) != 0)
+                throw new IOException($"run directory {parent}: chmod: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
             RemoveStale(parent, parentFd, euid, log);
             string name = pid.ToString(CultureInfo.InvariantCulture);
             string dir = Path.Combine(parent, name);
