@@ -42,8 +42,11 @@ public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, 
     /// <summary>fstat of an open fd (O_PATH fds too).</summary>
     public static int OfFd(int fd, out FileStatus status) => Get(fd, "", AtEmptyPath, out status);
 
-    public override string ToString() =>
-        $"type 0{Convert.ToString(Type >> 12, 8)} mode 0{Convert.ToString(Permissions, 8)} owner {Uid}:{Gid}";
+    public override string ToString()
+    {
+        string type = Type switch { Directory => "directory", Socket => "socket", Symlink => "symlink", 0x8000 => "file", _ => "special file" };
+        return $"{type}, mode 0{Convert.ToString(Permissions, 8)}, owner {Uid}:{Gid}";
+    }
 
     private const uint StatxBasicStats = 0x7FF;
 
