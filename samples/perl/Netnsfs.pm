@@ -53,7 +53,8 @@ sub socket_fd {
     defined send($conn, $path, 0) or die "send: $!\n";
     # CMSG_SPACE(16 ints) = 16-byte header + 64 bytes.
     my $msg = Socket::MsgHdr->new(buflen => 4096, controllen => 16 + 4 * $CONTROL_FDS);
-    defined recvmsg($conn, $msg, 0) or die "recvmsg: $!\n";
+    # MSG_CMSG_CLOEXEC (0x40000000; Socket does not export it): received fds are not inherited.
+    defined recvmsg($conn, $msg, 0x40000000) or die "recvmsg: $!\n";
     close $conn;
     # Every control message, every fd: all but the one a reply may carry are closed.
     my @fds;

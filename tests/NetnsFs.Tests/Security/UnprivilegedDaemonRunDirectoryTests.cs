@@ -68,6 +68,35 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         }
     }
 
+    /// <summary>$XDG_RUNTIME_DIR gets the same checks: one that another user may write is refused.</summary>
+    [Test]
+    public void An_XDG_RUNTIME_DIR_another_user_can_write_makes_the_daemon_refuse_to_start()
+    {
+        using var tmp = new TempDir("urun");
+        using var fuse = new FuseDeviceOpenToAll();
+        string xdg = tmp.Sub("xdg");
+        Run.Checked(Run.Process("chown", ["65534:65534", xdg]));
+        File.SetUnixFileMode(xdg, (UnixFileMode)0x1FF);
+        using var m = new UserMount(tmp, "", xdg);
+        Assert.That(m.Result.ExitCode, Is.EqualTo(1), $"the daemon must not serve from a directory nobody owns: {m.Result}");
+        Assert.That(m.Result.Stderr, Does.Contain(xdg).And.Contain("refusing"), m.Result.ToString());
+        Assert.That(Directory.GetFileSystemEntries(xdg), Is.Empty, "nothing of the daemon's lies in nobody's directory");
+    }
+
+    [Test]
+    public void A_private_XDG_RUNTIME_DIR_holds_the_run_directory()
+    {
+        using var tmp = new TempDir("urun");
+        using var fuse = new FuseDeviceOpenToAll();
+        string xdg = tmp.Sub("xdg");
+        Run.Checked(Run.Process("chown", [$"{User}:{User}", xdg]));
+        File.SetUnixFileMode(xdg, (UnixFileMode)0x1C0);
+        using var m = new UserMount(tmp, "", xdg);
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        string socketPath = Run.Checked(AsUser("readlink", Path.Combine(m.Dir, "handoff"))).Stdout.Trim();
+        Assert.That(Path.GetDirectoryName(Path.GetDirectoryName(socketPath)), Is.EqualTo(Path.Combine(xdg, "netnsfs")), socketPath);
+    }
+
     private static RunResult AsUser(params string[] command) =>
         Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", .. command]);
 
@@ -83,19 +112,19 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         public void Dispose() => File.SetUnixFileMode("/dev/fuse", _mode);
     }
 
-    /// <summary>A mount made by the netnsfs binary run as uid 1 without XDG_RUNTIME_DIR or HOME,
+    /// <summary>A mount made by the netnsfs binary run as uid 1 without HOME, and without XDG_RUNTIME_DIR unless given,
     /// on a mount point of its own. Dispose unmounts (as root) and waits for the daemon.</summary>
     private sealed class UserMount : IDisposable
     {
         private int _daemonPid;
 
-        public UserMount(TempDir tmp, string options)
+        public UserMount(TempDir tmp, string options, string? xdgRuntimeDir = null)
         {
             Dir = tmp.Sub("mnt");
             Run.Checked(Run.Process("chown", [$"{User}:{User}", Dir]));
             string bin = BinaryFor(tmp);
             Result = Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--",
-                "env", "-u", "XDG_RUNTIME_DIR", "-u", "HOME", bin, "netnsfs", Dir, .. options.Length > 0 ? new[] { "-o", options } : []], TimeSpan.FromSeconds(30));
+                "env", "-u", "XDG_RUNTIME_DIR", "-u", "HOME", .. xdgRuntimeDir is null ? Array.Empty<string>() : [$"XDG_RUNTIME_DIR={xdgRuntimeDir}"], bin, "netnsfs", Dir, .. options.Length > 0 ? new[] { "-o", options } : []], TimeSpan.FromSeconds(30));
             if (Result.ExitCode == 0)
             {
                 string pid = Run.Checked(AsUser("cat", Path.Combine(Dir, "status"))).Stdout.Split('\n').First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..];
