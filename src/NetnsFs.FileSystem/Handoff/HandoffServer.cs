@@ -39,7 +39,7 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         try
         {
             // Owner and mode through an O_NOFOLLOW fd, never by a path that could be a symlink by now.
-            HandoffSocketFile.SetOwnerAndMode(SocketPath, layout.Uid, layout.Gid, layout.FilePermissions & 0x1B6);
+            HandoffSocketFile.SetOwnerAndMode(_listener.Fd, SocketPath, layout.Uid, layout.Gid, layout.FilePermissions & 0x1B6);
             var e = _listener.Listen(128);
             if (e != 0)
                 throw new NetException(e, $"listen {SocketPath}");
