@@ -20,11 +20,10 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         var options = cmd.Options;
         var layout = Layout(options);
         using var engine = new ReadinessEngine(log);
-        string runDir = RunDirectory();
-        CreateRunDirectory(runDir, layout);
+        string runDir = Cli.RunDirectory.Create(log);
         var settings = new FileSystemSettings(layout, engine, log,
             (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
-            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther), MountInfo,
+            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther, (uint)Mono.Unix.Native.Syscall.getuid(), (uint)Mono.Unix.Native.Syscall.getgid()), MountInfo,
             (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces),
             (int)options.Linger);
         if (options.Multi)
@@ -60,54 +59,12 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         _stopDeadline?.Dispose();
         log.Information(Volatile.Read(ref _stopped) != 0 ? "{MountPoint} stopped; netnsfs exits" : "{MountPoint} unmounted; netnsfs exits", cmd.MountPoint);
         ns.Dispose();
-        RemoveRunDirectory(runDir);
+        Cli.RunDirectory.Remove(runDir, log);
         return 0;
     }
 
     private static string? NetnsName(MountOptions o) =>
         o.NetnsPath is { } p && p.StartsWith("/run/netns/", StringComparison.Ordinal) ? p["/run/netns/".Length..] : null;
-
-    private static void CreateRunDirectory(string dir, MountLayout layout)
-    {
-        RemoveStaleRunDirectories(Path.GetDirectoryName(dir)!);
-        Directory.CreateDirectory(dir);
-        File.SetUnixFileMode(dir, (UnixFileMode)(layout.RootPermissions & 0x1FF));
-        if (Mono.Unix.Native.Syscall.geteuid() == 0)
-            Native.chown(dir, layout.Uid, layout.Gid);
-    }
-
-    /// <summary>Run directories of daemons that died without cleaning up (SIGKILL) go at the next start.</summary>
-    private static void RemoveStaleRunDirectories(string parent)
-    {
-        if (!Directory.Exists(parent))
-            return;
-        foreach (var d in Directory.GetDirectories(parent))
-        {
-            if (int.TryParse(Path.GetFileName(d), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) &&
-                !Directory.Exists($"/proc/{pid}"))
-            {
-                try
-                {
-                    Directory.Delete(d, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
-    }
-
-    private void RemoveRunDirectory(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException e)
-        {
-            log.Warning("cannot remove {Dir}: {Message}", dir, e.Message);
-        }
-    }
 
     private FuseSession? _session;
 
@@ -183,18 +140,6 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         {
             log.Error(e, "stopping {MountPoint} failed", cmd.MountPoint);
         }
-    }
-
-    /// <summary>Where the handoff socket lives: outside the mount (a socket bound inside it would
-    /// pin it), where every caller's mount namespace sees it.</summary>
-    private static string RunDirectory()
-    {
-        string pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (Mono.Unix.Native.Syscall.geteuid() == 0)
-            return Path.Combine("/run/netnsfs", pid);
-        string? xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        string baseDir = !string.IsNullOrEmpty(xdg) ? Path.Combine(xdg, "netnsfs") : $"/tmp/netnsfs-{Mono.Unix.Native.Syscall.getuid()}";
-        return Path.Combine(baseDir, pid);
     }
 
     public static MountLayout Layout(MountOptions o)

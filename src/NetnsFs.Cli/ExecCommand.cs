@@ -27,18 +27,8 @@ public static unsafe partial class ExecCommand
                 return 1;
             }
         }
-        // Move the sockets to 3, 4, ... (through fds above them, so none is overwritten).
-        const int Staging = 1000;
-        for (int i = 0; i < fds.Count; i++)
-        {
-            dup2(fds[i], Staging + i);
-            close(fds[i]);
-        }
-        for (int i = 0; i < fds.Count; i++)
-        {
-            dup2(Staging + i, 3 + i); // dup2 clears close-on-exec on the new fd
-            close(Staging + i);
-        }
+        if (!PlaceFrom3(fds, sockets))
+            return 1;
         var env = new Dictionary<string, string>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
             env[(string)e.Key] = (string?)e.Value ?? "";
@@ -49,6 +39,37 @@ public static unsafe partial class ExecCommand
         Exec(exe, command, env.Select(kv => $"{kv.Key}={kv.Value}").ToArray());
         Console.Error.WriteLine($"netnsfs exec: {command[0]}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         return 127;
+    }
+
+    private const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>Moves the sockets to fds 3, 4, ... (as systemd passes them), first each to a free fd
+    /// above that range (F_DUPFD_CLOEXEC: whatever the fd limit, unlike a fixed staging number), so
+    /// no dup2 overwrites a socket not yet moved. Every call is checked: a socket that cannot be
+    /// placed is a message and exit 1, never a LISTEN_FDS that promises an fd that is not there.</summary>
+    private static bool PlaceFrom3(List<int> fds, List<(string Name, string Path)> sockets)
+    {
+        var staged = new int[fds.Count];
+        for (int i = 0; i < fds.Count; i++)
+        {
+            staged[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + fds.Count);
+            if (staged[i] < 0)
+                return Failed(sockets[i].Path, 3 + i, "fcntl(F_DUPFD_CLOEXEC)");
+            close(fds[i]);
+        }
+        for (int i = 0; i < fds.Count; i++)
+        {
+            if (dup2(staged[i], 3 + i) != 3 + i) // dup2 clears close-on-exec on the new fd
+                return Failed(sockets[i].Path, 3 + i, "dup2");
+            close(staged[i]);
+        }
+        return true;
+    }
+
+    private static bool Failed(string path, int target, string call)
+    {
+        Console.Error.WriteLine($"netnsfs exec: {path}: cannot place the socket at fd {target}: {call}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return false;
     }
 
     private static (string Dir, List<(string Name, string Path)> Sockets, string[] Command) Parse(string[] args)
@@ -108,4 +129,7 @@ public static unsafe partial class ExecCommand
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd, int arg);
 }

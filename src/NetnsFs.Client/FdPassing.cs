@@ -44,26 +44,68 @@ public static unsafe partial class FdPassing
         }
     }
 
+    private const int MSG_CTRUNC = 0x8;
+    private const int EPROTO = 71;
+
+    /// <summary>Room for this many fds: a well-formed reply has one; more lets the kernel hand over
+    /// (and us close) what a misbehaving server sends instead of truncating silently.</summary>
+    private const int ControlFds = 16;
+
     /// <summary>Receives one message into <paramref name="buffer"/>; <paramref name="fd"/> is the
-    /// attached fd (close-on-exec) or -1. Returns bytes received or -errno.</summary>
+    /// attached fd (close-on-exec) or -1. Returns bytes received or -errno. Every control message
+    /// is read: a reply with more than one fd, or whose control data was truncated (MSG_CTRUNC),
+    /// gets all its fds closed and -EPROTO, so nothing a server sends leaks into the caller.</summary>
     public static int Receive(int socket, Span<byte> buffer, out int fd)
     {
         fd = -1;
-        byte* control = stackalloc byte[ControlSpace * 4];
+        int space = sizeof(CmsgHdr) + ControlFds * sizeof(int);
+        byte* control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
         fixed (byte* p = buffer)
         {
             IoVec iov = new() { Base = p, Len = buffer.Length };
-            MsgHdr msg = new() { Iov = &iov, IovLen = 1, Control = control, ControlLen = ControlSpace * 4 };
+            MsgHdr msg = new() { Iov = &iov, IovLen = 1, Control = control, ControlLen = space };
             nint n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
             if (n < 0)
                 return -Marshal.GetLastPInvokeError();
-            if (msg.ControlLen >= sizeof(CmsgHdr) + sizeof(int))
+            int count = 0;
+            // CMSG_FIRSTHDR / CMSG_NXTHDR: each header is followed by its data, padded to 8 bytes.
+            for (nint off = 0; off + sizeof(CmsgHdr) <= msg.ControlLen;)
             {
-                var cmsg = (CmsgHdr*)control;
+                var cmsg = (CmsgHdr*)(control + off);
+                if (cmsg->Len < sizeof(CmsgHdr) || off + cmsg->Len > msg.ControlLen)
+                    break;
                 if (cmsg->Level == SOL_SOCKET && cmsg->Type == SCM_RIGHTS)
-                    fd = *(int*)(control + sizeof(CmsgHdr));
+                {
+                    int* fds = (int*)(control + off + sizeof(CmsgHdr));
+                    nint k = (cmsg->Len - sizeof(CmsgHdr)) / sizeof(int);
+                    for (nint i = 0; i < k; i++)
+                    {
+                        if (count++ == 0)
+                            fd = fds[i];
+                        else
+                            close(fds[i]);
+                    }
+                }
+                off += (cmsg->Len + 7) & ~7;
+            }
+            if (count > 1 || (msg.Flags & MSG_CTRUNC) != 0)
+            {
+                Close(fd);
+                fd = -1;
+                return -EPROTO;
             }
             return (int)n;
         }
     }
+
+    /// <summary>close(2) of an fd received here, if any (-1: none).</summary>
+    public static void Close(int fd)
+    {
+        if (fd >= 0)
+            close(fd);
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
 }

@@ -19,25 +19,52 @@ public static class NetnsSocket
     /// <summary>The same as a raw fd (close-on-exec), for callers that pass it on.</summary>
     public static int OpenFd(string mountDir, string path)
     {
-        using var conn = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-        conn.Connect(new UnixDomainSocketEndPoint(Path.Combine(mountDir, HandoffWire.LinkName)));
+        using var conn = Connect(mountDir);
         return Request(conn, path);
     }
 
-    /// <summary>One request on an open handoff connection (several may share one).</summary>
+    /// <summary>A connection to <paramref name="mountDir"/>'s handoff socket, checked to be served
+    /// by the daemon (<see cref="HandoffTrust"/>: root or the mount's owner, else EPERM) before
+    /// anything is sent. Several <see cref="Request"/>s may share it.</summary>
+    public static Socket Connect(string mountDir)
+    {
+        var conn = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        try
+        {
+            conn.Connect(new UnixDomainSocketEndPoint(Path.Combine(mountDir, HandoffWire.LinkName)));
+            HandoffTrust.Verify(conn, mountDir);
+            return conn;
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    private const int EPROTO = 71;
+    private const int ENOTSOCK = 88;
+
+    /// <summary>One request on a handoff connection from <see cref="Connect"/> (several may share
+    /// one). The answer must carry exactly one fd, and a socket: anything else (two fds, a
+    /// truncated control message, a pipe) is closed and refused.</summary>
     public static int Request(Socket handoff, string path)
     {
         handoff.Send(HandoffWire.EncodeRequest(path));
         var reply = new byte[HandoffWire.MaxReply];
         int n = FdPassing.Receive((int)handoff.Handle, reply, out int fd);
         if (n < 0)
-            throw new SocketException(-n);
+            throw new NetnsSocketException(-n, $"{path}: {(-n == EPROTO ? "the handoff reply carried more than one fd" : new SocketException(-n).Message)}");
         var (errno, text) = HandoffWire.DecodeReply(reply.AsSpan(0, n));
         if (errno != 0 || fd < 0)
         {
-            if (fd >= 0)
-                new SafeSocketHandle(fd, true).Dispose();
-            throw new NetnsSocketException(errno == 0 ? 71 : errno, $"{path}: {text}");
+            FdPassing.Close(fd);
+            throw new NetnsSocketException(errno == 0 ? EPROTO : errno, $"{path}: {text}");
+        }
+        if (FileStatus.OfFd(fd, out var st) != 0 || st.Type != FileStatus.Socket)
+        {
+            FdPassing.Close(fd);
+            throw new NetnsSocketException(ENOTSOCK, $"{path}: the handoff reply carried an fd that is not a socket");
         }
         return fd;
     }

@@ -2,22 +2,34 @@ using NetnsFs.FileSystem.Paths;
 
 namespace NetnsFs.FileSystem.Access;
 
-/// <summary>Who may use the mount's sockets, by the same rule the kernel applies to the files: root
-/// and the mount's owner always; others only with allow_other, and then by the mode bits of the
-/// mount's socket files (group bits for members of its group, other bits for the rest). Used for
-/// callers the kernel does not check for us: the handoff socket (by SO_PEERCRED).</summary>
-public sealed class AccessPolicy(MountLayout layout, bool allowOther)
+/// <summary>Who may use the mount's sockets over the handoff: exactly whom the kernel lets open the
+/// mount's socket files, so that the two ways in are one rule (the handoff socket is checked by
+/// SO_PEERCRED, which the kernel does not check for us).
+/// <list type="bullet">
+/// <item>Without allow_other, FUSE admits only the mounting user (fuse_allow_current_process: the
+/// uid and gid the mount was made with, i.e. the daemon's real uid and gid; root for a root
+/// daemon). The <c>uid=</c>/<c>gid=</c> owner of the mount root is not the mounter and is refused,
+/// by FUSE and here alike.</item>
+/// <item>With allow_other, the mode bits of the mount's socket files decide, as generic_permission
+/// does with default_permissions: the owner's bits for the <c>uid=</c> owner, else the group's bits
+/// for a member of <c>gid=</c> (primary or supplementary), else the others' bits; read and write
+/// both needed (a socket is opened O_RDWR). Root is admitted, as CAP_DAC_OVERRIDE admits it.</item>
+/// </list></summary>
+public sealed class AccessPolicy(MountLayout layout, bool allowOther, uint mounterUid, uint mounterGid)
 {
-    private const uint ReadWriteOther = 0x6;   // rw for others
+    private const uint ReadWriteOwner = 0x180; // rw for the owner
     private const uint ReadWriteGroup = 0x30;  // rw for the group
+    private const uint ReadWriteOther = 0x6;   // rw for others
 
     public bool MayUse(uint uid, uint gid, int pid)
     {
-        if (uid == 0 || uid == layout.Uid)
-            return true;
         if (!allowOther)
-            return false;
+            return uid == mounterUid && gid == mounterGid;
+        if (uid == 0)
+            return true;
         uint mode = layout.FilePermissions;
+        if (uid == layout.Uid)
+            return (mode & ReadWriteOwner) == ReadWriteOwner;
         if (InGroup(gid, pid))
             return (mode & ReadWriteGroup) == ReadWriteGroup;
         return (mode & ReadWriteOther) == ReadWriteOther;

@@ -37,12 +37,20 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         SocketPath = socketPath;
         File.Delete(SocketPath);
         _listener = NetSocket.BindPath(SocketPath, SocketKind.SOCK_SEQPACKET);
-        File.SetUnixFileMode(SocketPath, (UnixFileMode)(layout.FilePermissions & 0x1B6));
-        Native.FsLibc.chown(SocketPath, layout.Uid, layout.Gid);
-        var e = _listener.Listen(128);
-        if (e != 0)
-            throw new NetException(e, $"listen {SocketPath}");
-        _key = engine.Register(_listener.Fd, this);
+        try
+        {
+            // Owner and mode through an O_NOFOLLOW fd, never by a path that could be a symlink by now.
+            HandoffSocketFile.SetOwnerAndMode(_listener.Fd, SocketPath, layout.Uid, layout.Gid, layout.FilePermissions & 0x1B6);
+            var e = _listener.Listen(128);
+            if (e != 0)
+                throw new NetException(e, $"listen {SocketPath}");
+            _key = engine.Register(_listener.Fd, this);
+        }
+        catch
+        {
+            _listener.Dispose(); // a setup that fails leaks no fd
+            throw;
+        }
     }
 
     public string SocketPath { get; }

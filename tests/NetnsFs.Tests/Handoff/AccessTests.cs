@@ -19,11 +19,62 @@ public sealed class AccessTests
             print(errno.errorcode.get(e.errno, str(e.errno)))
         """;
 
-    private static RunResult AskAsNobody(TempDir tmp, string mountOrRunDir)
+    private const string OpenPy = """
+        import errno, os, sys
+        try:
+            os.close(os.open(os.path.join(sys.argv[1], 'inet;stream;tcp'), os.O_RDWR))
+            print('opened')
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, str(e.errno)))
+        """;
+
+    private static RunResult AskAsNobody(TempDir tmp, string mountOrRunDir) => AskAs(tmp, 65534, 65534, mountOrRunDir);
+
+    /// <summary>Asks the handoff socket of <paramref name="mountOrRunDir"/> for a socket as uid:gid (no other groups).</summary>
+    private static RunResult AskAs(TempDir tmp, int uid, int gid, string mountOrRunDir) =>
+        As(tmp, uid, gid, "ask.py", AskPy, mountOrRunDir);
+
+    /// <summary>Opens the socket file MOUNT/inet;stream;tcp as uid:gid: what FUSE lets through.</summary>
+    private static RunResult OpenAs(TempDir tmp, int uid, int gid, string mount) => As(tmp, uid, gid, "open.py", OpenPy, mount);
+
+    private static RunResult As(TempDir tmp, int uid, int gid, string name, string text, string arg)
     {
-        string script = SocketKit.WriteFile(tmp, "ask.py", AskPy);
-        return SocketKit.Exec("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SocketKit.Python3, "-u", script, mountOrRunDir], SocketKit.Long,
-            env: new Dictionary<string, string> { ["PYTHONPATH"] = Path.Combine(Netnsfs.RepoRoot, "samples", "python") });
+        string script = SocketKit.WriteFile(tmp, name, text);
+        var r = SocketKit.Exec("setpriv", [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--", SocketKit.Python3, "-u", script, arg], SocketKit.Long,
+            env: ClientModules.PythonPath(tmp));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        return r;
+    }
+
+    private static string RunDirOf(NetnsfsMount m) => Path.GetDirectoryName(File.ResolveLinkTarget(m["handoff"], false)!.FullName)!;
+
+    /// <summary>Issue 17 item 16: the handoff follows exactly the kernel's rule. Without allow_other FUSE
+    /// admits only the mounter (root here), not the uid= owner of the mount root; nor does the handoff.</summary>
+    [Test]
+    public void Without_allow_other_the_uid_owner_is_refused_by_FUSE_and_by_the_handoff_alike()
+    {
+        using var tmp = new TempDir("hand");
+        using var m = new NetnsfsMount("create,uid=1234");
+        Assert.That(OpenAs(tmp, 1234, 1234, m.Dir).Stdout.Trim(), Is.EqualTo("EACCES"), "FUSE refuses uid 1234: not the mounter");
+        Assert.That(AskAs(tmp, 1234, 1234, RunDirOf(m)).Stdout.Trim(), Is.EqualTo("EACCES"), "the handoff refuses uid 1234 as FUSE does");
+        Assert.That(OpenAs(tmp, 0, 0, m.Dir).Stdout.Trim(), Is.EqualTo("opened"), "the mounter is let in");
+        using var s = NetnsSocket.Open(m.Dir, "inet;stream;tcp");
+        Assert.That(m.DaemonAlive, Is.True);
+    }
+
+    /// <summary>With allow_other the mode bits decide on both sides: owner 1234 with 0700 is admitted, nobody is not.</summary>
+    [Test]
+    public void With_allow_other_and_mode_0700_the_uid_owner_is_admitted_and_nobody_refused_on_both_sides()
+    {
+        using var tmp = new TempDir("hand");
+        using var m = new NetnsfsMount("create,allow_other,mode=0700,uid=1234");
+        Assert.Multiple(() =>
+        {
+            Assert.That(OpenAs(tmp, 1234, 1234, m.Dir).Stdout.Trim(), Is.EqualTo("opened"), "FUSE: the owner's bits");
+            Assert.That(AskAs(tmp, 1234, 1234, m.Dir).Stdout.Trim(), Is.EqualTo("got family=2"), "handoff: the owner's bits");
+            Assert.That(OpenAs(tmp, 65534, 65534, m.Dir).Stdout.Trim(), Is.EqualTo("EACCES"), "FUSE: others have no bits");
+            Assert.That(AskAs(tmp, 65534, 65534, RunDirOf(m)).Stdout.Trim(), Is.EqualTo("EACCES"), "handoff: others have no bits");
+        });
     }
 
     [Test]

@@ -170,7 +170,7 @@ public sealed class ClientTests
         using var servers = StartServices(m, tmp, out string tag);
         string script = SocketKit.WriteFile(tmp, "client.py", PythonClientPy);
         var run = SocketKit.Exec(SocketKit.Python3, ["-u", script, m.Dir], SocketKit.Long,
-            env: new Dictionary<string, string> { ["PYTHONPATH"] = Path.Combine(Netnsfs.RepoRoot, "samples", "python") });
+            env: ClientModules.PythonPath(tmp));
         var r = SocketKit.Json(run);
 
         Assert.That(r.GetProperty("nodelay").GetInt32(), Is.EqualTo(1), r.ToString());

@@ -80,4 +80,27 @@ public sealed class ExecTests
         Assert.That(r.Stderr, Does.Contain("7499"), r.ToString());
         Assert.That(File.Exists(marker), Is.False, "the command never ran");
     }
+
+    private const string Fd3Py = """
+        import os, socket
+        try:
+            s = socket.socket(fileno=3)
+            fd3 = 'listening' if s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) else 'not listening'
+        except OSError as e:
+            fd3 = 'missing (%s)' % e.strerror
+        print('LISTEN_FDS=%s fd3=%s' % (os.environ.get('LISTEN_FDS'), fd3))
+        """;
+
+    /// <summary>Issue 17 item 14: with a low fd limit the fixed staging fd 1000 was out of range; the
+    /// unchecked dup2s left no fd 3 while LISTEN_FDS said 1. Every move is checked now and made within the limit.</summary>
+    [Test]
+    public void Exec_under_a_low_fd_limit_still_passes_its_socket_as_fd_3()
+    {
+        using var tmp = new TempDir("hand");
+        using var m = new NetnsfsMount("create");
+        string script = SocketKit.WriteFile(tmp, "fd3.py", Fd3Py);
+        var r = Run.Bash($"ulimit -n 64 && exec '{Netnsfs.Binary}' exec '{m.Dir}' --socket tcp/listen/7410 -- {SocketKit.Python3} -u '{script}'");
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Stdout.Trim(), Is.EqualTo("LISTEN_FDS=1 fd3=listening"), r.ToString());
+    }
 }
