@@ -49,6 +49,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     private readonly Timer? _idleTimer;
     private long _lastActive = Environment.TickCount64;
     private IDisposable? _inFlight;
+    private bool _serving; // inside Serve (lock held, this thread)
     private bool _closed;
 
     public HandoffConnection(HandoffServer server, NetSocket socket, Caller caller)
@@ -152,7 +153,16 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
             _lastActive = Environment.TickCount64;
             var pending = new Pending();
             _inFlight = pending;
-            var making = _server.Serve(_caller, path, (e, s, text) => Finished(pending, e, s, text, path));
+            _serving = true; // an answer given at once (a refusal) must not read on from inside it
+            IDisposable? making;
+            try
+            {
+                making = _server.Serve(_caller, path, (e, s, text) => Finished(pending, e, s, text, path));
+            }
+            finally
+            {
+                _serving = false;
+            }
             if (_inFlight == pending)
                 pending.Making = making;
             else
@@ -181,7 +191,11 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
             if (e == 0)
                 _server.Log.Debug("handoff {Path} to pid {Pid} uid {Uid}", path, _caller.Pid, _caller.Uid);
             Reply(e, socket, text);
-            ReadRequests();
+            // Answered later (a connect, a lookup): read on from here. Answered at once, inside
+            // ReadRequests: its loop reads on; calling it from here would nest one call per
+            // pipelined request until the stack overflows (a crash any client could cause).
+            if (!_serving)
+                ReadRequests();
         }
     }
 
