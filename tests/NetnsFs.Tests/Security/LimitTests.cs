@@ -102,7 +102,9 @@ public sealed class LimitTests
     /// <summary>argv: MOUNT PATH N. Opens PATH N times with O_NONBLOCK, keeps every fd, prints the
     /// errno of each open (0: opened) as one line of space-separated numbers.</summary>
     private const string OpenMany = """
-        import os, sys
+        import os, resource, sys
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard)) # our own limit must not be what refuses
         out = []
         keep = []
         for _ in range(int(sys.argv[3])):
@@ -139,12 +141,12 @@ public sealed class LimitTests
     [Test]
     public void Nobody_cannot_open_more_socket_files_than_the_per_user_cap()
     {
-        using var m = new NetnsfsMount("create,allow_other,mode=0777,max_sockets=20");
-        var r = AsUser(65534, OpenMany, m.Dir, "inet;stream;tcp", "21");
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        var r = AsUser(65534, OpenMany, m.Dir, "inet;stream;tcp", "4097");
         var other = AsUser(1234, OpenMany, m.Dir, "inet;stream;tcp", "1");
         Assert.Multiple(() =>
         {
-            Assert.That(r.Stdout.Trim(), Is.EqualTo(string.Join(' ', Enumerable.Repeat("0", 20)) + $" {EMFILE}"), r.ToString());
+            Assert.That(r.Stdout.Trim(), Is.EqualTo(string.Join(' ', Enumerable.Repeat("0", 4096)) + $" {EMFILE}"), "4096 socket files (the default max_sockets), then EMFILE");
             Assert.That(other.Stdout.Trim(), Is.EqualTo("0"), "another user still opens: " + other);
             Assert.That(Refused(m, "sockets"), Is.EqualTo(1));
         });
@@ -346,5 +348,27 @@ public sealed class LimitTests
             Assert.That(seen, Is.InRange(1000, total / 2), "served while the flood ran (answers the flooder had then)");
             Assert.That(r.Stdout, Does.Contain($"flooder answers={total} of {total}"), "every flood request was answered: " + r);
         });
+    }
+    [Test]
+    public void Ls_of_5000_listeners_lists_each_once_while_another_user_is_served()
+    {
+        const int count = 5000;
+        using var m = new NetnsfsMount($"create,allow_other,mode=0777,mount_max_listeners={count + 10}");
+        // Root makes them (root is held to the per-mount cap only): each open of tcp/listen/0 a new one.
+        var made = Run.Python(OpenMany, m.Dir, "tcp/listen/0", count.ToString(CultureInfo.InvariantCulture));
+        Assert.That(made.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Has.Length.EqualTo(count).And.All.EqualTo($"{EAGAIN}"), made.ToString());
+        // A listing is built once per opendir (it was rebuilt, quadratically, for every chunk).
+        var ls = Task.Run(() => AsUser(65534, "import os, sys; n = os.listdir(sys.argv[1]); print(len(n), len(set(n)))", m["tcp/listen"]));
+        var other = AsUser(1234, OpenMany, m.Dir, "inet;stream;tcp", "1");
+        Assert.That(ls.Wait(TimeSpan.FromSeconds(60)), Is.True, "ls finished");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ls.Result.Stdout.Trim(), Is.EqualTo($"{count} {count}"), "each listener once: " + ls.Result);
+            Assert.That(other.Stdout.Trim(), Is.EqualTo("0"), "another user's open: " + other);
+            Assert.That(m.Status["listeners"], Is.EqualTo(count.ToString(CultureInfo.InvariantCulture)));
+            Assert.That(InUse(m, "listeners"), Is.EqualTo(count));
+        });
+        // The one open snapshot left is the status file being read for this.
+        Assert.That(SocketKit.Eventually(() => InUse(m, "snapshots") == 1, TimeSpan.FromSeconds(10)), Is.True, "the listing went at releasedir");
     }
 }
