@@ -99,7 +99,7 @@ public sealed class LimitTests
         Assert.That(SocketKit.Eventually(() => InUse(m, "held_bytes") == 0, TimeSpan.FromSeconds(10)), Is.True, $"held data back to 0: {InUse(m, "held_bytes")}");
     }
 
-    /// <summary>argv: MOUNT PATH N. Opens PATH N times with O_NONBLOCK, keeps every fd, prints the
+    /// <summary>argv: MOUNT PATH N. Opens PATH N times with O_NONBLOCK (read-only for net/), keeps every fd, prints the
     /// errno of each open (0: opened) as one line of space-separated numbers.</summary>
     private const string OpenMany = """
         import os, resource, sys
@@ -109,7 +109,8 @@ public sealed class LimitTests
         keep = []
         for _ in range(int(sys.argv[3])):
             try:
-                keep.append(os.open(os.path.join(sys.argv[1], sys.argv[2]), os.O_RDWR | os.O_NONBLOCK))
+                mode = os.O_RDONLY if sys.argv[2].startswith("net/") else os.O_RDWR  # net/ tables are read-only
+                keep.append(os.open(os.path.join(sys.argv[1], sys.argv[2]), mode | os.O_NONBLOCK))
                 out.append(0)
             except OSError as e:
                 out.append(e.errno)
@@ -370,5 +371,46 @@ public sealed class LimitTests
         });
         // The one open snapshot left is the status file being read for this.
         Assert.That(SocketKit.Eventually(() => InUse(m, "snapshots") == 1, TimeSpan.FromSeconds(10)), Is.True, "the listing went at releasedir");
+    }
+    [Test]
+    public void Nobody_cannot_keep_more_snapshots_open_than_the_per_user_cap()
+    {
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        var r = AsUser(65534, OpenMany, m.Dir, "net/dev", "65");
+        var other = AsUser(1234, OpenMany, m.Dir, "net/dev", "1");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Stdout.Trim(), Is.EqualTo(string.Join(' ', Enumerable.Repeat("0", 64)) + $" {EMFILE}"), "64 open snapshots (the default max_snapshots), then EMFILE");
+            Assert.That(other.Stdout.Trim(), Is.EqualTo("0"), "another user's: " + other);
+            Assert.That(Refused(m, "snapshots"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Nobody_cannot_make_more_namespaces_than_the_per_user_cap()
+    {
+        using var m = new NetnsfsMount("multi,spares=0,allow_other,mode=0777");
+        const string mkdirs = """
+            import os, sys
+            out = []
+            for i in range(int(sys.argv[3])):
+                try:
+                    os.mkdir(os.path.join(sys.argv[1], "%s%d" % (sys.argv[2], i)))
+                    out.append(0)
+                except OSError as e:
+                    out.append(e.errno)
+            print(" ".join(map(str, out)))
+            """;
+        var r = AsUser(65534, mkdirs, m.Dir, "n", "65");
+        var other = AsUser(1234, mkdirs, m.Dir, "o", "1");
+        const int ENOSPC = 28;
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Stdout.Trim(), Is.EqualTo(string.Join(' ', Enumerable.Repeat("0", 64)) + $" {ENOSPC}"), "64 namespaces (the default max_namespaces), then ENOSPC");
+            Assert.That(other.Stdout.Trim(), Is.EqualTo("0"), "another user's mkdir: " + other);
+            Assert.That(InUse(m, "namespaces"), Is.EqualTo(65));
+        });
+        Directory.Delete(m["n0"]);
+        Assert.That(InUse(m, "namespaces"), Is.EqualTo(64), "rmdir gives it back");
     }
 }
