@@ -202,12 +202,12 @@ public sealed class LimitTests
         Assert.That(SocketKit.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True, "connections counted back");
     }
 
-    /// <summary>argv: HANDOFF. One request, then nothing: prints "eof" when the daemon closes.</summary>
+    /// <summary>argv: HANDOFF [PATH]. One request, then nothing: prints its errno, then "eof" when the daemon closes.</summary>
     private const string IdleHandoff = """
         import socket, struct, sys
         c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         c.connect(sys.argv[1])
-        c.send(b"inet;stream;tcp")
+        c.send(sys.argv[2].encode() if len(sys.argv) > 2 else b"inet;stream;tcp")
         msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
         print("reply", struct.unpack("<i", msg[:4])[0], flush=True)
         c.settimeout(30)
@@ -221,6 +221,19 @@ public sealed class LimitTests
         var r = AsUser(65534, IdleHandoff, HandoffOf(m));
         Assert.That(r.Stdout, Is.EqualTo("reply 0\neof\n"), r.ToString());
         Assert.That(SocketKit.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True);
+    }
+
+    [Test]
+    public void A_handoff_request_being_served_does_not_count_as_idle()
+    {
+        using var tmp = new TempDir("idle");
+        string resolv = SocketKit.WriteFile(tmp, "resolv.conf", "nameserver 127.0.0.53\noptions timeout:3 attempts:1\n");
+        using var m = new NetnsfsMount($"create,allow_other,mode=0777,handoff_idle=1,resolv={resolv}");
+        using var dns = SocketKit.StartServers(m["ns"], tmp, "dnssilent");
+        // The lookup takes 3 s (a nameserver that never answers), three times the idle time.
+        var r = AsUser(65534, IdleHandoff, HandoffOf(m), "tcp/slow.netnsfs.test/80");
+        const int ETIMEDOUT = 110;
+        Assert.That(r.Stdout, Is.EqualTo($"reply {ETIMEDOUT}\neof\n"), "answered, then closed once idle: " + r);
     }
 
     /// <summary>argv: HANDOFF TOTAL. As root: forks a flooder (uid 65534) that pipelines TOTAL
