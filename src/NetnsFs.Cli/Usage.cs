@@ -33,8 +33,9 @@ internal static class Usage
                                listings (64), MiB of queued write data (64); past a cap: EMFILE
                                (ENOSPC for namespaces, ENOBUFS for write data), logged, in status
           mount_max_sockets=N,mount_max_listeners=N,mount_max_handoffs=N,mount_max_namespaces=N,mount_max_snapshots=N,mount_max_held=MiB
-                               the same for the whole mount, root included (default: four users'
-                               worth, the fd holders within the fd limit, raised at start to the hard one)
+                               the same for the whole mount, root included (default: what the fd
+                               limit allows, raised at start to the hard one; four users' worth
+                               of snapshots and write data)
           handoff_idle=SECONDS  close a handoff connection without a request for that long (default 300)
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)

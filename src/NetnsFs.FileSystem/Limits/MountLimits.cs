@@ -45,10 +45,12 @@ public sealed class MountLimits
     }
 
     /// <summary>The defaults for a daemon whose soft fd limit is <paramref name="fdLimit"/>: the
-    /// per-mount caps of fd-holding resources together stay under that limit with
-    /// <see cref="ReservedFds"/> to spare (socket files five eighths of it, listeners an eighth,
-    /// handoff connections a sixteenth, namespaces, which hold an fd and maybe a handoff socket
-    /// each, a sixteenth), and at most 4 users' worth; <paramref name="overrides"/> (option name to value, "mount_NAME" for a
+    /// per-mount caps of fd-holding resources are what the daemon can hold, together under that
+    /// limit with <see cref="ReservedFds"/> to spare (socket files five eighths of it, listeners an
+    /// eighth, handoff connections a sixteenth, namespaces, which hold an fd and maybe a handoff
+    /// socket each, a sixteenth): the per-uid caps keep any one user to a part of it, and root, a
+    /// multi mount's thousand namespaces, say, gets what the fds allow. Snapshots and held data,
+    /// which cost memory only, are capped at four users' worth; <paramref name="overrides"/> (option name to value, "mount_NAME" for a
     /// per-mount cap, held data in MiB) replace any of them.</summary>
     public static MountLimits ForFdLimit(long fdLimit, IReadOnlyDictionary<string, ulong>? overrides, ILogger log)
     {
@@ -56,10 +58,10 @@ public sealed class MountLimits
         var perUid = DefaultPerUid.ToArray();
         long[] perMount =
         [
-            Math.Min(4 * perUid[0], budget * 5 / 8),
-            Math.Min(4 * perUid[1], budget / 8),
-            Math.Min(4 * perUid[2], budget / 16),
-            Math.Min(4 * perUid[3], budget / 16),
+            budget * 5 / 8,
+            budget / 8,
+            budget / 16,
+            budget / 16,
             4 * perUid[4],
             4 * perUid[5],
         ];

@@ -84,7 +84,8 @@ public sealed class MountLimitsTests
         Assert.Multiple(() =>
         {
             Assert.That(big.PerUid(Resource.SocketFiles), Is.EqualTo(10));
-            Assert.That(big.PerMount(Resource.SocketFiles), Is.EqualTo(4 * 4096), "at most four users' worth");
+            Assert.That(big.PerMount(Resource.SocketFiles), Is.EqualTo(((1 << 20) - MountLimits.ReservedFds) * 5 / 8), "what the fds allow");
+            Assert.That(big.PerMount(Resource.Snapshots), Is.EqualTo(4 * 64), "memory only: four users' worth");
             Assert.That(big.PerMount(Resource.HeldBytes), Is.EqualTo(1L << 20), "held data in MiB");
         });
     }
