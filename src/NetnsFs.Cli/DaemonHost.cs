@@ -25,7 +25,8 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
             runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther, (uint)Mono.Unix.Native.Syscall.getuid(), (uint)Mono.Unix.Native.Syscall.getgid()), MountInfo,
             (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces),
-            (int)options.Linger);
+            (int)options.Linger)
+        { Limits = FileSystem.Limits.MountLimits.ForFdLimit(FdLimit.Current, options.Limits, log), HandoffIdle = TimeSpan.FromSeconds(options.HandoffIdle) };
         if (options.Multi)
             ns.Dispose(); // a multi mount has no namespace of its own
         var fs = new NetnsFileSystem(settings, options.Multi ? null : ns);

@@ -21,6 +21,14 @@ public sealed record MountOptions
 
     /// <summary>-o stop_timeout=SECONDS: how long after SIGTERM/SIGINT open files may keep the daemon.</summary>
     public uint StopTimeout { get; init; } = DaemonHost.DefaultStopTimeoutSeconds;
+    /// <summary>-o max_NAME=N (per uid) and mount_max_NAME=N (per mount) for the resources of
+    /// FileSystem.Limits.MountLimits (sockets, listeners, handoffs, namespaces, snapshots, held in
+    /// MiB), by their key without "max_" ("sockets", "mount_sockets").</summary>
+    public IReadOnlyDictionary<string, ulong> Limits { get; init; } = new Dictionary<string, ulong>();
+
+    /// <summary>-o handoff_idle=SECONDS: a handoff connection without a request for that long is closed.</summary>
+    public uint HandoffIdle { get; init; } = FileSystemSettings.DefaultHandoffIdleSeconds;
+
     public string? NetnsPath { get; init; }
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
@@ -89,6 +97,11 @@ public sealed record MountOptions
                     throw new UsageException($"linger={value}: at most 3600 seconds");
                 return o with { Linger = linger };
             case "stop_timeout": return o with { StopTimeout = Number(key, value, 10) is var t && t <= 3600 ? t : throw new UsageException($"stop_timeout={value}: at most 3600 seconds") };
+            case "handoff_idle":
+                uint idle = Number(key, value, 10);
+                if (idle is 0 or > 86400)
+                    throw new UsageException($"handoff_idle={value}: 1 to 86400 seconds");
+                return o with { HandoffIdle = idle };
             case "log": return o with { LogFile = Required(key, value) };
             case "debug": return o with { Debug = Flag(key, value) };
             case "allow_other": return o with { AllowOther = Flag(key, value) };
@@ -107,11 +120,30 @@ public sealed record MountOptions
             case "comment":
                 return o; // set by fstab or mount.fuse3; ours are fixed
         }
+        if (LimitKey(key) is { } limit)
+        {
+            uint n = Number(key, value, 10);
+            if (n == 0)
+                throw new UsageException($"{key}={value}: at least 1");
+            return o with { Limits = new Dictionary<string, ulong>(o.Limits) { [limit] = n } };
+        }
         if (HelperOptions.Contains(key) && value is null)
             return o;
         if (key.StartsWith("x-", StringComparison.Ordinal))
             return o; // fstab's userspace-only options
         throw new UsageException($"unknown mount option '{item}' (see netnsfs --help)");
+    }
+
+    /// <summary>"max_sockets" to "sockets", "mount_max_held" to "mount_held"; null for other keys.</summary>
+    private static string? LimitKey(string key)
+    {
+        string prefix = key.StartsWith("mount_max_", StringComparison.Ordinal) ? "mount_max_" : key.StartsWith("max_", StringComparison.Ordinal) ? "max_" : "";
+        if (prefix.Length == 0)
+            return null;
+        string name = key[prefix.Length..];
+        if (NetnsFs.FileSystem.Limits.MountLimits.IndexOf(name) < 0)
+            return null;
+        return prefix == "max_" ? name : "mount_" + name;
     }
 
     private static bool Flag(string key, string? value) =>

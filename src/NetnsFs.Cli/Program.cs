@@ -56,6 +56,7 @@ public static class Program
     private static int RunForeground(CommandLine cmd)
     {
         var log = Logging.Create(cmd.Options, foreground: true);
+        FdLimit.Raise(log);
         using var ns = NamespaceSource.Acquire(cmd.Options);
         int fd = FuseMounter.Mount(cmd.MountPoint, Launcher.FuseOptions(cmd));
         return new DaemonHost(cmd, ns, fd, log).Run(null);
@@ -66,6 +67,7 @@ public static class Program
         Native.setsid();
         Native.DetachStdio();
         var log = Logging.Create(cmd.Options, foreground: false);
+        FdLimit.Raise(log);
         Native.SetInheritable(d.FuseFd, false);
         Native.SetInheritable(d.NetnsFd, false);
         Native.SetInheritable(d.ReadyFd, false);

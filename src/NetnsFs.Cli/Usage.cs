@@ -31,6 +31,17 @@ internal static class Usage
                                after the signal though files are open (they get ENOTCONN; sockets
                                still holding answered data are reset); a second signal stops at
                                once (default 5, at most 3600)
+          max_sockets=N,max_listeners=N,max_handoffs=N,max_namespaces=N,max_snapshots=N,max_held=MiB
+                               what one uid (not root) may make the daemon hold: open socket files
+                               (default 4096), listeners (256), handoff connections (64), multi
+                               namespaces (64), open snapshots of net/, conn/, status and directory
+                               listings (64), MiB of queued write data (64); past a cap: EMFILE
+                               (ENOSPC for namespaces, ENOBUFS for write data), logged, in status
+          mount_max_sockets=N,mount_max_listeners=N,mount_max_handoffs=N,mount_max_namespaces=N,mount_max_snapshots=N,mount_max_held=MiB
+                               the same for the whole mount, root included (default: what the fd
+                               limit allows, raised at start to the hard one; four users' worth
+                               of snapshots and write data)
+          handoff_idle=SECONDS  close a handoff connection without a request for that long (default 300)
           allow_other          let other users in (needs user_allow_other in /etc/fuse.conf for non-root)
           default_permissions  let the kernel check mode bits (on by default with allow_other)
           uid=N,gid=N,mode=OCTAL  owner and mode of the mount's root (default: mounter, 0755)
@@ -55,7 +66,7 @@ internal static class Usage
           conn/self/             the caller's (or its shell's) newest socket; echo shutdown > conn/self/ctl
           net/                   the namespace's /proc/net tables (dev, tcp, route, ...)
           ns                     the namespace itself (nsenter --net=MOUNTPOINT/ns)
-          status                 namespace inode, origin, options, open sockets, listeners
+          status                 namespace inode, origin, options, open sockets, listeners, limits
           handoff                unix socket handing out real sockets (see netnsfs exec, NetnsFs.Client)
 
         exit status: 0 mounted (or done), 1 failure, 2 bad command line or option. See netnsfs(8).

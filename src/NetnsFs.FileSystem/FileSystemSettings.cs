@@ -1,4 +1,5 @@
 using NetnsFs.FileSystem.Access;
+using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Net.Names;
 using NetnsFs.Net.Readiness;
@@ -30,6 +31,17 @@ public sealed record FileSystemSettings(
     int LingerSeconds = FileSystemSettings.DefaultLingerSeconds)
 {
     public const int DefaultSpareNamespaces = 8;
+
+    /// <summary>A handoff connection with no request for this long is closed (a request being
+    /// served does not count as idle).</summary>
+    public const int DefaultHandoffIdleSeconds = 300;
+
+    /// <summary>What each user and the mount may make the daemon hold (default: the defaults for a
+    /// daemon with 1024 fds, the smallest soft limit it may run with).</summary>
+    public MountLimits Limits { get; init; } = MountLimits.ForFdLimit(1024, null, Log);
+
+    /// <summary>How long a handoff connection may stay without a request.</summary>
+    public TimeSpan HandoffIdle { get; init; } = TimeSpan.FromSeconds(DefaultHandoffIdleSeconds);
 
     public const int DefaultLingerSeconds = 30;
 }

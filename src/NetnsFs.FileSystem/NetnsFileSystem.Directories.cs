@@ -15,7 +15,7 @@ public sealed partial class NetnsFileSystem
     public override void OpenDir(FuseRequest req, NodeId node, int flags)
     {
         if (_nodes.Find(node) is DirectoryNode)
-            req.ReplyOpen(new FileHandle(0), OpenReplyFlags.None);
+            OpenListingOf(req); // NetnsFileSystem.Listings.cs
         else
             req.ReplyError(Errno.ENOTDIR);
     }
@@ -27,7 +27,7 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.ENOTDIR);
             return;
         }
-        var entries = Listing(dir);
+        var entries = ListingFor(req, dir, fh, offset); // built once per opendir
         var writer = new DirentWriter(FuseRequest.Scratch(size));
         for (long i = offset; i < entries.Count; i++)
         {
@@ -41,7 +41,7 @@ public sealed partial class NetnsFileSystem
     /// <summary>What `ls` shows in a directory.</summary>
     private List<(string Name, ulong Ino, uint Mode)> Listing(DirectoryNode dir)
     {
-        var list = new List<(string Name, ulong Ino, uint Mode)>
+        var list = new List<(string Name, ulong Ino, uint Mode)>(dir.Role == DirectoryRole.Listen ? dir.View!.Listeners.Count + 2 : 8)
         {
             (".", dir.Id.Value, dir.Mode),
             ("..", dir.Parent?.Id.Value ?? dir.Id.Value, Node.S_IFDIR),
@@ -69,6 +69,7 @@ public sealed partial class NetnsFileSystem
             case DirectoryRole.UnixListen:
             case DirectoryRole.ListenAddress:
                 string prefix = dir.Role == DirectoryRole.ListenAddress ? $"tcp/{dir.Host}/" : dir.Role == DirectoryRole.Listen ? "tcp/" : "unix/";
+                var listed = new HashSet<string>(StringComparer.Ordinal); // an address shows once, however many ports it has
                 foreach (var (key, _) in dir.View!.Listeners.All)
                 {
                     if (!key.StartsWith(prefix, StringComparison.Ordinal))
@@ -80,7 +81,7 @@ public sealed partial class NetnsFileSystem
                         int slash = rest.IndexOf('/', StringComparison.Ordinal);
                         string first = rest[..slash];
                         string entry = first == "*" ? rest[(slash + 1)..] : first;
-                        if (!list.Exists(e => e.Name == entry))
+                        if (listed.Add(entry))
                             list.Add((entry, NameIno(key), first == "*" ? file : sub));
                     }
                     else

@@ -27,9 +27,7 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
                 break;
             case TextFileNode t:
-                req.WillTakeLong(); // a snapshot: conn/ listings, the namespace's /proc/net tables
-                var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content(CallerOf(req))), t.Control));
-                req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
+                OpenSnapshot(req, t); // counted: NetnsFileSystem.Limits.cs
                 break;
             case DirectoryNode:
                 req.ReplyError(Errno.EISDIR);
@@ -110,7 +108,10 @@ public sealed partial class NetnsFileSystem
             Listener listener;
             try
             {
-                listener = view.Listeners.GetOrCreate(l.Key, () => Listen(view, l, caller), s => ListenerKeyOf(l, s));
+                Limits.Charge? listening = null;
+                listener = view.Listeners.GetOrCreate(l.Key, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
+                if (listening is not null)
+                    listener.Hold(listening);
             }
             catch (NetException ex)
             {
@@ -118,7 +119,11 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(ex.Errno);
                 return;
             }
-            listener.Accept(req, flags, (r, accepted) => ReplyOpened(r, NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}"), created));
+            listener.Accept(req, flags, (r, accepted) =>
+            {
+                if (TakeAccepted(r, accepted) is { } counted)
+                    ReplyOpened(r, NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}", counted), created);
+            });
             return;
         }
         // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
@@ -128,12 +133,15 @@ public sealed partial class NetnsFileSystem
             req.WillTakeLong(); // a name: the hosts file is read before a query is sent
         string description = node.Recipe is DialRecipe d ? d.Display : node.Name;
         IDisposable? making = null;
+        if (TakeOrRefuse(req, NetnsFs.FileSystem.Limits.Resource.SocketFiles) is not { } charge)
+            return;
         if (node.Recipe is not TripleRecipe)
         {
             // Deferred before the making starts: its answer may come from another thread at once.
             req.Defer(r =>
             {
                 Volatile.Read(ref making)?.Dispose();
+                charge.Cancel();
                 r.ReplyError(Errno.EINTR);
             });
         }
@@ -142,21 +150,27 @@ public sealed partial class NetnsFileSystem
             if (made.Socket is null)
             {
                 _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Errno}", description, req.Pid, req.Uid, made.Error);
+                charge.Dispose();
                 req.ReplyError(made.Error);
                 return;
             }
-            var file = NewSocketFile(req, view, made.Socket, description);
+            var file = NewSocketFile(req, view, made.Socket, description, charge);
             if (made.Connecting)
                 file.BeginConnect();
             ReplyOpened(req, file, created);
         });
         if (req.IsAnswered)
+        {
             making.Dispose(); // interrupted before the making could be cancelled
+            charge.Cancel();
+        }
     }
 
-    private SocketFile NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description) =>
+    private SocketFile NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description, Limits.Charge charge) =>
         new(socket, Session, _engine, description)
         {
+            Charge = charge.Own(),
+            Limits = Limits,
             OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
             OpenerUid = req.Uid,
             View = view,

@@ -28,6 +28,8 @@ public sealed partial class NetnsFileSystem
         }
         if (!TryNewName(req, name, out string text))
             return;
+        if (TakeOrRefuse(req, NetnsFs.FileSystem.Limits.Resource.Namespaces) is not { } counted)
+            return;
         NetNamespace ns;
         try
         {
@@ -35,10 +37,12 @@ public sealed partial class NetnsFileSystem
         }
         catch (NetException e)
         {
+            counted.Dispose();
             _log.Warning("mkdir {Name} by pid {Pid} uid {Uid}: {Message}", text, req.Pid, req.Uid, e.Message);
             req.ReplyError(e.Errno);
             return;
         }
+        ChargeNamespace(text, counted);
         ReplyNewView(req, root, text, ns);
     }
 
@@ -133,6 +137,7 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.ENOENT);
             return;
         }
+        ReleaseNamespace(text);
         view.Dispose();
         _nodes.Detach(view.Root);
         foreach (var entry in view.Entries)

@@ -104,6 +104,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"sockets={_open.Values.Count(f => f is SocketFile s && s.View == view)}",
         $"listeners={view.Listeners.Count}",
         WriteBehindStatus,
+        LimitsStatus,
         _settings.MountInfo()) + "\n";
 
     private string MultiStatus() => string.Join('\n',
@@ -113,6 +114,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"sockets={OpenSocketCount}",
         $"listeners={ListenerCount}",
         WriteBehindStatus,
+        LimitsStatus,
         _settings.MountInfo()) + "\n";
 
     /// <summary>Mount-wide: answered writes not yet taken by their sockets, and closed sockets still sending.</summary>

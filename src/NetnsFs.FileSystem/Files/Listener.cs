@@ -110,6 +110,20 @@ public sealed class Listener : IReadinessListener
         }
     }
 
+    private IDisposable? _charge;
+
+    /// <summary>Its count among its maker's listeners (the mount's limits), released when it closes.</summary>
+    internal void Hold(IDisposable charge)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                charge.Dispose();
+            else
+                _charge = charge;
+        }
+    }
+
     /// <summary>Closes the listening socket; waiting opens answer ECONNABORTED.</summary>
     public void Close()
     {
@@ -118,6 +132,7 @@ public sealed class Listener : IReadinessListener
             if (_closed)
                 return;
             _closed = true;
+            _charge?.Dispose();
             foreach (var w in _waiting)
                 w.Request.ReplyError(Errno.ECONNABORTED);
             _waiting.Clear();

@@ -73,6 +73,13 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
 
     public ILogger? Log { get; init; }
 
+    /// <summary>The mount's limits: queued write data is charged to its writer (null: not counted).</summary>
+    public Limits.MountLimits? Limits { get; init; }
+
+    /// <summary>This file's count among the socket files of its opener (released when the socket's
+    /// fd is closed, lingering included).</summary>
+    public Limits.Charge? Charge { get; set; }
+
     public bool IsConnecting
     {
         get
@@ -196,7 +203,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
                 if (behind)
                 {
                     // The socket is full: the rest waits here, answered already; later writes wait behind it.
-                    _writes.Enqueue(new PendingWrite(null, req.LeasePayload(data[sent..]), sent));
+                    _writes.Enqueue(PendingWrite.Hold(req, data[sent..], sent, acknowledged: true, Limits, _session.RequestBufferSize, out _)!);
                     HoldingQueued();
                     ArmLocked();
                     return NothingToAnswer;
@@ -204,8 +211,13 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
             }
             if (NonBlocking(flags))
                 return sent > 0 ? sent : -(int)Errno.EAGAIN;
-            // Keep the rest: the reader's buffer goes with the request, the reader takes another.
-            _writes.Enqueue(new PendingWrite(req, req.LeasePayload(data[sent..]), sent));
+            // Keep the rest (copied if small; else the reader's buffer goes with the request and the
+            // reader takes another), unless the writer or the mount holds its cap of write data:
+            // then what went out, or ENOBUFS, as a socket without buffer space answers.
+            var pending = PendingWrite.Hold(req, data[sent..], sent, acknowledged: false, Limits, _session.RequestBufferSize, out var refused);
+            if (pending is null)
+                return sent > 0 ? sent : -(int)refused;
+            _writes.Enqueue(pending);
             req.Defer(_cancelWrite);
             ArmLocked();
             return NothingToAnswer;
@@ -441,6 +453,7 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
         _writes.Clear();
         _engine.Unregister(Socket.Fd, _engineKey);
         Socket.Dispose();
+        Charge?.Dispose();
     }
 
     private static void RemoveWhere<T>(Queue<T> queue, Func<T, bool> match)

@@ -8,6 +8,9 @@ namespace NetnsFs.FileSystem.Files;
 /// snapshot however it reads it.</summary>
 public sealed class TextFile(byte[] content, Func<string, Errno>? control = null) : OpenFile
 {
+    /// <summary>Its count among its opener's open snapshots, released at the last close.</summary>
+    public Limits.Charge? Charge { get; init; }
+
     public override void Read(FuseRequest req, long offset, int size, int flags)
     {
         if (offset >= content.Length)
@@ -36,5 +39,5 @@ public sealed class TextFile(byte[] content, Func<string, Errno>? control = null
 
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events) => req.ReplyPoll(0x1 | 0x4);
 
-    public override void Close() { }
+    public override void Close() => Charge?.Dispose();
 }

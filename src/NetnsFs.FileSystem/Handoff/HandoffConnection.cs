@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.Client;
+using NetnsFs.FileSystem.Limits;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 
@@ -8,16 +10,46 @@ namespace NetnsFs.FileSystem.Handoff;
 
 /// <summary>One client of the handoff socket: reads requests as they come, one at a time, answers
 /// each with an errno and, on success, the socket. A client that goes away mid-request only
-/// cancels its own making.</summary>
+/// cancels its own making.
+/// Bounded, since every user's deferred work shares the one readiness thread and the daemon's fds:
+/// at most <see cref="RequestsPerEvent"/> requests per readiness event (then it is requeued behind
+/// the other ready fds), at most the limits' handoff connections per uid and per mount (past them
+/// the connection gets one EMFILE reply and is closed), and closed after the idle time without a
+/// request (a request being served is not idle).</summary>
 internal sealed class HandoffConnection : IReadinessListener, IDisposable
 {
+    /// <summary>Requests answered in one turn on the readiness thread: a client pipelining bad
+    /// requests (each answered at once) would otherwise hold the thread for as long as it sends.</summary>
+    public const int RequestsPerEvent = 16;
+
+    /// <summary>Accepts per readiness event of a handoff listener, for the same reason.</summary>
+    public const int AcceptsPerEvent = 16;
+
+    /// <summary>What a handoff server's connections are bounded by (set once by the filesystem).</summary>
+    internal sealed record Settings(MountLimits Limits, TimeSpan Idle);
+
+    private static readonly ConditionalWeakTable<HandoffServer, Settings> Configured = new();
+
+    /// <summary>Gives <paramref name="server"/>'s connections their limits and idle time.</summary>
+    internal static HandoffServer Configure(HandoffServer server, MountLimits limits, TimeSpan idle)
+    {
+        Configured.AddOrUpdate(server, new Settings(limits, idle));
+        return server;
+    }
+
     private readonly HandoffServer _server;
     private readonly NetSocket _socket;
     private readonly HandoffPeer _peer;
     private readonly ulong _key;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[HandoffWire.MaxRequest + 1];
+    private readonly Charge? _charge;
+    private readonly Errno _refused;
+    private readonly TimeSpan _idle;
+    private readonly Timer? _idleTimer;
+    private long _lastActive = Environment.TickCount64;
     private IDisposable? _inFlight;
+    private bool _serving; // inside Serve (lock held, this thread)
     private bool _closed;
 
     public HandoffConnection(HandoffServer server, NetSocket socket, HandoffPeer peer)
@@ -25,7 +57,42 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         _server = server;
         _socket = socket;
         _peer = peer;
+        var settings = Configured.TryGetValue(server, out var s) ? s : null;
+        if (settings is not null)
+        {
+            _charge = settings.Limits.Take(Resource.Handoffs, peer.AtConnect.Uid, out _refused);
+            _idle = settings.Idle;
+        }
         _key = server.Engine.Register(socket.Fd, this);
+        if (_refused != 0)
+        {
+            // Answered on the readiness thread, after the accept that made it: closing here would
+            // have the server forget it before it even knows it.
+            server.Engine.Requeue(_key);
+            return;
+        }
+        if (_idle > TimeSpan.Zero)
+            _idleTimer = new Timer(_ => CloseIfIdle(), null, _idle, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>No request for the idle time, and none being served: closed, so that idle clients
+    /// cannot hold the daemon's fds (and the user's count) for ever.</summary>
+    private void CloseIfIdle()
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return;
+            long quiet = Environment.TickCount64 - _lastActive;
+            if (_inFlight is null && quiet >= (long)_idle.TotalMilliseconds)
+            {
+                _server.Log.Debug("handoff connection of pid {Pid} uid {Uid} idle for {Seconds} s: closed", _peer.AtConnect.Pid, _peer.AtConnect.Uid, (int)_idle.TotalSeconds);
+                CloseLocked();
+                return;
+            }
+            var next = _inFlight is null ? TimeSpan.FromMilliseconds((long)_idle.TotalMilliseconds - quiet) : _idle;
+            _idleTimer?.Change(next, Timeout.InfiniteTimeSpan);
+        }
     }
 
     public void OnReadiness(IoEvents events)
@@ -34,6 +101,12 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         {
             if (_closed)
                 return;
+            if (_refused != 0)
+            {
+                Reply(_refused, null, "too many handoff connections (max_handoffs)");
+                CloseLocked();
+                return;
+            }
             bool hungUp = (events & (IoEvents.Hup | IoEvents.Err | IoEvents.RdHup)) != 0;
             if (hungUp && (_inFlight is not null || (events & IoEvents.In) == 0))
             {
@@ -47,8 +120,13 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     /// <summary>Takes the next request if none is being served (lock held).</summary>
     private void ReadRequests()
     {
-        while (!_closed && _inFlight is null)
+        for (int served = 0; !_closed && _inFlight is null; served++)
         {
+            if (served == RequestsPerEvent)
+            {
+                _server.Engine.Requeue(_key); // more may wait: after the other ready fds
+                return;
+            }
             int n = _socket.Receive(_buffer);
             if (n == -(int)Errno.EAGAIN)
                 return;
@@ -72,9 +150,19 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
                 Reply(Errno.EINVAL, null, "the path is not UTF-8");
                 continue;
             }
+            _lastActive = Environment.TickCount64;
             var pending = new Pending();
             _inFlight = pending;
-            var making = _server.Serve(_peer, path, (e, s, text) => Finished(pending, e, s, text, path));
+            _serving = true; // an answer given at once (a refusal) must not read on from inside it
+            IDisposable? making;
+            try
+            {
+                making = _server.Serve(_peer, path, (e, s, text) => Finished(pending, e, s, text, path));
+            }
+            finally
+            {
+                _serving = false;
+            }
             if (_inFlight == pending)
                 pending.Making = making;
             else
@@ -99,10 +187,15 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
                 return;
             }
             _inFlight = null;
+            _lastActive = Environment.TickCount64; // idle from the answer on
             if (e == 0)
                 _server.Log.Debug("handoff {Path} to {Caller}", path, _peer.AtConnect);
             Reply(e, socket, text);
-            ReadRequests();
+            // Answered later (a connect, a lookup): read on from here. Answered at once, inside
+            // ReadRequests: its loop reads on; calling it from here would nest one call per
+            // pipelined request until the stack overflows (a crash any client could cause).
+            if (!_serving)
+                ReadRequests();
         }
     }
 
@@ -127,6 +220,8 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         if (_closed)
             return;
         _closed = true;
+        _idleTimer?.Dispose();
+        _charge?.Dispose();
         _inFlight?.Dispose();
         _inFlight = null;
         _server.Engine.Unregister(_socket.Fd, _key);

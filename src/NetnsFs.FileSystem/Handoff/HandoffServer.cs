@@ -55,9 +55,12 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>Accepts at most <see cref="HandoffConnection.AcceptsPerEvent"/> clients, then lets the
+    /// engine serve the other ready fds before it comes back (the listener is edge-triggered, so it
+    /// asks to be called again): a crowd of connects cannot hold the one readiness thread.</summary>
     public void OnReadiness(IoEvents events)
     {
-        while (true)
+        for (int n = 0; n < HandoffConnection.AcceptsPerEvent; n++)
         {
             int fd = _listener.Accept();
             if (fd < 0)
@@ -75,6 +78,7 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
                 _connections.Add(new HandoffConnection(this, conn, peer));
             }
         }
+        _engine.Requeue(_key);
     }
 
     internal ReadinessEngine Engine => _engine;

@@ -39,6 +39,9 @@ public sealed partial class FuseSession : IDisposable
 
     internal BufferPool Buffers => _buffers;
 
+    /// <summary>The size of one request buffer (what a leased payload keeps).</summary>
+    public int RequestBufferSize => _options.RequestBufferSize;
+
     /// <summary>Completes when the connection is gone and every reader has stopped.</summary>
     public Task Ended => _ended.Task;
 
@@ -104,7 +107,14 @@ public sealed partial class FuseSession : IDisposable
                 _gate.Before(message);
                 request.Buffer = buffer;
                 Volatile.Write(ref _handling[slot], request);
-                Dispatch(message, request);
+                try
+                {
+                    Dispatch(message, request); // catches what a handler throws, but for running out of memory
+                }
+                catch (OutOfMemoryException)
+                {
+                    OutOfMemory(request);
+                }
                 Volatile.Write(ref _handling[slot], null);
                 if (request.IsDeferred && request.InterruptedWhileHandled)
                     request.Interrupt(); // the INTERRUPT came while the handler ran
@@ -115,9 +125,13 @@ public sealed partial class FuseSession : IDisposable
             }
             _buffers.Return(buffer);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
+            // Outside a handler: the reader itself cannot go on (no buffer to read into, a broken
+            // device). A daemon with fewer readers, or none, would leave callers hanging unseen;
+            // dying makes the kernel fail every pending request at once (ENOTCONN).
             _log.Fatal(e, "FUSE reader crashed");
+            Environment.FailFast("netnsfs: FUSE reader crashed: " + e.GetType().Name + ": " + e.Message, e);
         }
         finally
         {
@@ -125,6 +139,29 @@ public sealed partial class FuseSession : IDisposable
             port?.Dispose();
             if (Interlocked.Decrement(ref _running) == 0)
                 EndSession();
+        }
+    }
+
+    private long _outOfMemory;
+
+    /// <summary>Requests whose handler ran out of memory (answered ENOMEM).</summary>
+    public long OutOfMemoryCount => Interlocked.Read(ref _outOfMemory);
+
+    /// <summary>A handler ran out of memory: its request is answered ENOMEM unless it was answered
+    /// already, the first time is logged (a log line needs memory too, and more would flood), and
+    /// the reader goes on: memory may come back once other requests finish.</summary>
+    private void OutOfMemory(FuseRequest request)
+    {
+        request.ReplyError(Errno.ENOMEM);
+        if (Interlocked.Increment(ref _outOfMemory) == 1)
+        {
+            try
+            {
+                _log.Error("{Request}: out of memory; answered ENOMEM (later ones are only counted)", request);
+            }
+            catch (OutOfMemoryException)
+            {
+            }
         }
     }
 

@@ -22,6 +22,7 @@ public sealed unsafe class ReadinessEngine : IDisposable
     private readonly ConcurrentDictionary<ulong, IReadinessListener> _listeners = new();
     private readonly Thread _thread;
     private readonly ILogger _log;
+    private readonly ConcurrentQueue<ulong> _requeued = new();
     private long _nextKey;
     private volatile bool _stopping;
 
@@ -92,6 +93,18 @@ public sealed unsafe class ReadinessEngine : IDisposable
         epoll_ctl(_epfd, EPOLL_CTL_DEL, fd, null);
     }
 
+    /// <summary>Delivers <see cref="IReadinessListener.OnReadiness"/>(<see cref="IoEvents.In"/>) to
+    /// <paramref name="key"/>'s listener again on this thread, after the other fds of the current
+    /// batch, with no new epoll event. For a listener that stops after a bounded amount of work
+    /// (one client pipelining requests, a burst of accepts) while its edge-triggered fd still has
+    /// more: it is resumed, fairly, behind everyone else who was ready. Any thread may call it.</summary>
+    public void Requeue(ulong key)
+    {
+        _requeued.Enqueue(key);
+        ulong one = 1;
+        write(_wakeFd, &one, 8); // wakes epoll_wait (level-triggered until the loop reads it)
+    }
+
     private void Loop()
     {
         var events = (EpollEvent*)NativeMemory.Alloc((nuint)(BatchSize * sizeof(EpollEvent)));
@@ -102,19 +115,28 @@ public sealed unsafe class ReadinessEngine : IDisposable
                 int n = epoll_wait(_epfd, events, BatchSize, -1);
                 if (n < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == 4 /* EINTR */)
                         continue;
-                    _log.Error("epoll_wait failed: {Errno}", Marshal.GetLastPInvokeError());
-                    return;
+                    // As dotnet/runtime's SocketAsyncEngine: with no readiness thread every deferred
+                    // request (reads, accepts, connects, lookups) would hang unseen; dying makes the
+                    // kernel fail each of them at once (ENOTCONN) and shows why.
+                    FailFast(errno);
                 }
+                bool woken = false;
                 for (int i = 0; i < n; i++)
                 {
                     ulong key = events[i].Data;
                     if (key == WakeKey)
+                    {
+                        woken = true;
                         continue;
+                    }
                     if (_listeners.TryGetValue(key, out var listener))
                         Deliver(listener, (IoEvents)events[i].Events);
                 }
+                if (woken)
+                    DeliverRequeued();
             }
         }
         finally
@@ -122,6 +144,28 @@ public sealed unsafe class ReadinessEngine : IDisposable
             NativeMemory.Free(events);
         }
     }
+
+    /// <summary>The listeners requeued before this wake-up, once each in order; those they requeue
+    /// now wait for the next round, behind the fds that are ready by then.</summary>
+    private void DeliverRequeued()
+    {
+        ulong count;
+        read(_wakeFd, &count, 8); // resets the eventfd: the next Requeue wakes us again
+        for (int pending = _requeued.Count; pending > 0 && _requeued.TryDequeue(out ulong key); pending--)
+        {
+            if (_listeners.TryGetValue(key, out var listener))
+                Deliver(listener, IoEvents.In);
+        }
+        if (!_requeued.IsEmpty)
+        {
+            ulong one = 1;
+            write(_wakeFd, &one, 8);
+        }
+    }
+
+    /// <summary>epoll_wait failed other than by a signal: nothing deferred could finish any more.</summary>
+    internal static void FailFast(int errno) =>
+        Environment.FailFast($"netnsfs: epoll_wait failed with errno {errno}: the readiness thread cannot go on, and every deferred request would hang");
 
     private void Deliver(IReadinessListener listener, IoEvents events)
     {

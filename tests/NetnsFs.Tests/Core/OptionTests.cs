@@ -34,6 +34,8 @@ public sealed class OptionTests
     [TestCase("bogus", "'bogus'")]
     [TestCase("create,bogus=1", "'bogus=1'")]
     [TestCase("create,Create", "'Create'")]
+    [TestCase("create,max_bogus=1", "'max_bogus=1'")]
+    [TestCase("create,mount_max_=1", "'mount_max_=1'")]
     public void An_unknown_option_exits_2_with_a_message(string options, string named) =>
         AssertRefused(options, 2, "unknown mount option", named);
 
@@ -70,6 +72,10 @@ public sealed class OptionTests
     [TestCase("create,linger=3601")]
     [TestCase("create,stop_timeout=3601")]
     [TestCase("create,stop_timeout=-1")]
+    [TestCase("create,max_sockets=0")]
+    [TestCase("create,mount_max_held=x")]
+    [TestCase("create,max_listeners=")]
+    [TestCase("create,handoff_idle=0")]
     public void A_malformed_option_value_exits_2(string options) =>
         AssertRefused(options, 2, options.Split(',')[^1].Split('=')[0]);
 

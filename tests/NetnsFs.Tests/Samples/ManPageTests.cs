@@ -133,7 +133,7 @@ public sealed partial class ManPageTests
         var lines = section.Split('\n');
         for (int i = 0; i + 1 < lines.Length; i++)
         {
-            if (lines[i].Trim() == ".TP")
+            if (lines[i].Trim() is ".TP" or ".TQ") // .TQ: another tag of the same paragraph
                 yield return ManPage.Render(lines[i + 1]).Trim();
         }
     }
