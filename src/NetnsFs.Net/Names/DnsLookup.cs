@@ -3,13 +3,16 @@ using Mono.Unix.Native;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
+using Serilog;
 
 namespace NetnsFs.Net.Names;
 
 /// <summary>One name lookup for a namespace: its hosts file, then its nameservers over a UDP socket
 /// made inside it (never the daemon's own resolver). Asynchronous: answers arrive on the readiness
 /// engine's thread, timeouts on a timer; nobody waits. <paramref name="done"/> is called exactly
-/// once: an address, or ENOENT (no such name), ETIMEDOUT, or the socket's error.</summary>
+/// once: an address, or ENOENT (no such name, or the namespace was removed meanwhile), ETIMEDOUT,
+/// or the socket's error. The timer's callback is guarded: whatever goes wrong in it fails this
+/// lookup (EIO) and is logged, never reaching the thread pool (which would end the daemon).</summary>
 public sealed class DnsLookup : IReadinessListener, IDisposable
 {
     private readonly NetNamespace _ns;
@@ -17,6 +20,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private readonly ResolverConfig _config;
     private readonly string _name;
     private readonly Action<Errno, IPAddress?> _done;
+    private readonly ILogger? _log;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[1500];
     private NetSocket? _socket;
@@ -29,8 +33,9 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private bool _finished;
     private Errno _lastError = Errno.ETIMEDOUT;
 
-    private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log)
     {
+        _log = log;
         _ns = ns;
         _engine = engine;
         _config = config;
@@ -39,9 +44,9 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     }
 
     /// <summary>Starts a lookup; the returned handle cancels it (the caller was interrupted).</summary>
-    public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log = null)
     {
-        var lookup = new DnsLookup(ns, engine, config, name, done);
+        var lookup = new DnsLookup(ns, engine, config, name, done, log);
         lookup.Begin();
         return lookup;
     }
@@ -68,6 +73,12 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     {
         while (!_finished)
         {
+            if (_ns.IsDisposed)
+            {
+                // rmdir while we waited: nothing more may be made in it, and nobody waits for it.
+                FinishLocked(Errno.ENOENT, null);
+                return;
+            }
             if (_server >= _config.Nameservers.Count)
             {
                 _server = 0;
@@ -104,7 +115,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
                 int sent = _socket.Send(_buffer.AsSpan(0, len));
                 if (sent >= 0)
                 {
-                    _timer ??= new Timer(_ => OnTimeout());
+                    _timer ??= GuardedCallback.Timer(_log, $"name lookup of {_name}", OnTimeout, _ => Finish(Errno.EIO, null));
                     _timer.Change(_config.Timeout, Timeout.InfiniteTimeSpan);
                     return;
                 }
