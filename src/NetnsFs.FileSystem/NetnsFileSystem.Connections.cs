@@ -27,6 +27,19 @@ public sealed partial class NetnsFileSystem
         };
     }
 
+    /// <summary>Whether <paramref name="uid"/> may open conn/N/ctl for writing: the sharing model
+    /// gives a connection to the uid that opened it (and root). Checked at open, as file permissions
+    /// are: the fd then is a capability its opener may pass on.</summary>
+    internal bool MayControl(ulong handle, uint uid, uint pid)
+    {
+        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+            return true; // gone: the open answers ENOENT
+        if (uid == 0 || uid == s.OpenerUid)
+            return true;
+        _log.Warning("conn/{Handle}/ctl refused to pid {Pid} uid {Uid}: uid {Owner}'s connection", handle, pid, uid, s.OpenerUid);
+        return false;
+    }
+
     /// <summary>Commands of conn/N/ctl: "shutdown" (= "shutdown wr": half-close, the peer reads EOF
     /// and can still answer), "shutdown rd", "shutdown rdwr".</summary>
     public Errno Control(ulong handle, string command)

@@ -25,6 +25,9 @@ public sealed partial class NetnsFileSystem
             case TextFileNode { Parent: DirectoryNode { Role: DirectoryRole.Connection } conn } when !Exists(conn.Handle):
                 req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
                 break;
+            case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl } when (flags & 3) != 0 && !MayControl(ctl.Handle, req.Uid, req.Pid):
+                req.ReplyError(Errno.EPERM); // another uid's connection (the sharing model)
+                break;
             case TextFileNode t:
                 req.WillTakeLong(); // a snapshot: conn/ listings, the namespace's /proc/net tables
                 var file = AddOpen(new TextFile(Encoding.UTF8.GetBytes(t.Content()), t.Control));
@@ -109,7 +112,7 @@ public sealed partial class NetnsFileSystem
             Listener listener;
             try
             {
-                listener = view.Listeners.GetOrCreate(l.Key, () => Listen(view, l, req.Uid), s => ListenerKeyOf(l, s));
+                listener = view.Listeners.GetOrCreate(l.Key, req.Uid, () => Listen(view, l, req.Uid), s => ListenerKeyOf(l, s));
             }
             catch (NetException ex)
             {

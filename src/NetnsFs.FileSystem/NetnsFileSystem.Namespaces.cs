@@ -39,7 +39,7 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(e.Errno);
             return;
         }
-        ReplyNewView(req, root, text, ns);
+        ReplyNewView(req, root, text, ns, req.Uid);
     }
 
     /// <summary>`ln -s /run/netns/X DIR/NAME`: attach an existing namespace under NAME. Only root may:
@@ -79,7 +79,7 @@ public sealed partial class NetnsFileSystem
         var link = new SymlinkNode(text, root, text);
         _nodes.Add(link);
         _nodes.Detach(link); // the name belongs to the directory, added next
-        link.View = AddNamedView(root, text, ns);
+        link.View = AddNamedView(root, text, ns, req.Uid);
         var entry = EntryOf(link);
         entry.EntryValid = 0;
         req.Reply(entry);
@@ -102,20 +102,22 @@ public sealed partial class NetnsFileSystem
         return true;
     }
 
-    private void ReplyNewView(FuseRequest req, DirectoryNode root, string name, NetNamespace ns)
+    private void ReplyNewView(FuseRequest req, DirectoryNode root, string name, NetNamespace ns, uint owner)
     {
-        var view = AddNamedView(root, name, ns);
+        var view = AddNamedView(root, name, ns, owner);
         _nodes.CountLookup(view.Root);
         req.Reply(EntryOf(view.Root));
         _log.Debug("namespace {Name} created (inode {Inode}) by pid {Pid} uid {Uid}", name, ns.Inode, req.Pid, req.Uid);
     }
 
-    private NamespaceView AddNamedView(DirectoryNode root, string name, NetNamespace ns)
+    private NamespaceView AddNamedView(DirectoryNode root, string name, NetNamespace ns, uint owner)
     {
         var dir = new DirectoryNode(name, root, DirectoryRole.Root, _layout.DirPermissions) { IsPinned = true };
         _nodes.Add(dir);
         string? netnsName = ns.Origin.StartsWith("/run/netns/", StringComparison.Ordinal) ? ns.Origin["/run/netns/".Length..] : null;
-        return AddView(dir, name, ns, netnsName);
+        var view = AddView(dir, name, ns, netnsName);
+        view.Owner = owner;
+        return view;
     }
 
     /// <summary>`rmdir DIR/NAME`: the name goes, our hold on the namespace goes; sockets made in it
@@ -128,9 +130,21 @@ public sealed partial class NetnsFileSystem
             return;
         }
         string text = Encoding.UTF8.GetString(name);
-        if (!_views.TryRemove(text, out var view))
+        if (!_views.TryGetValue(text, out var view))
         {
             req.ReplyError(Errno.ENOENT);
+            return;
+        }
+        if (!view.IsRemovableBy(req.Uid))
+        {
+            // The sharing model: a namespace is its maker's (and root's) to remove.
+            _log.Warning("rmdir {Name} refused to pid {Pid} uid {Uid}: uid {Owner}'s namespace", text, req.Pid, req.Uid, view.Owner);
+            req.ReplyError(Errno.EPERM);
+            return;
+        }
+        if (!_views.TryRemove(new KeyValuePair<string, NamespaceView>(text, view)))
+        {
+            req.ReplyError(Errno.ENOENT); // removed by a racing rmdir
             return;
         }
         view.Dispose();
