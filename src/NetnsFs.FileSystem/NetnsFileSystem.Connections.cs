@@ -18,9 +18,8 @@ public sealed partial class NetnsFileSystem
             return "";
         return file switch
         {
-            "local" => s.Socket.LocalAddress().ToString() + "\n",
-            "remote" => s.Socket.RemoteAddress().ToString() + "\n",
-            "state" => (s.IsConnecting ? "CONNECTING" : s.Socket.StateName()) + "\n",
+            // Under the socket's lock: it cannot close (and its fd be reused) while they are read.
+            "local" or "remote" or "state" => s.DescribeSocket(file) is { } text ? text + "\n" : "",
             "path" => s.Description + "\n",
             "owner" => string.Create(CultureInfo.InvariantCulture, $"pid={s.OpenerProcess} uid={s.OpenerUid}\n"),
             _ => "",
