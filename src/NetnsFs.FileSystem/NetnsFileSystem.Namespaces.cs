@@ -1,5 +1,6 @@
 using System.Text;
 using Mono.Unix.Native;
+using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
@@ -42,8 +43,10 @@ public sealed partial class NetnsFileSystem
         ReplyNewView(req, root, text, ns, req.Uid);
     }
 
-    /// <summary>`ln -s /run/netns/X DIR/NAME`: attach an existing namespace under NAME. Only root may:
-    /// opening another namespace by path is the daemon's right, not necessarily the caller's.</summary>
+    /// <summary>`ln -s /run/netns/X DIR/NAME`: attach an existing namespace under NAME. The caller
+    /// needs CAP_SYS_ADMIN (what setns into a namespace it names needs; uid 0 alone is not enough: a
+    /// container's root without its capabilities may not), and PATH is resolved in the caller's root
+    /// and opened without blocking (<see cref="AttachTarget"/>).</summary>
     public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target)
     {
         if (_nodes.Find(parent) is not DirectoryNode { Role: DirectoryRole.MultiRoot } root)
@@ -51,26 +54,27 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.EPERM);
             return;
         }
-        if (req.Uid != 0)
+        if (!TryNewName(req, name, out string text))
+            return;
+        req.WillTakeLong(); // reads /proc for the caller, walks its tree: no reader is held meanwhile
+        if (req.Pid == 0 || !CallerPrivileges.Has((int)req.Pid, req.Uid, AttachTarget.CapSysAdmin))
         {
-            _log.Warning("attach refused to pid {Pid} uid {Uid}: only root attaches namespaces", req.Pid, req.Uid);
+            _log.Warning("attach {Name} refused to pid {Pid} uid {Uid}: needs CAP_SYS_ADMIN", text, req.Pid, req.Uid);
             req.ReplyError(Errno.EPERM);
             return;
         }
-        if (!TryNewName(req, name, out string text))
-            return;
         NetNamespace ns;
+        string path = Encoding.UTF8.GetString(target);
         try
         {
-            // Through the caller's root: the daemon lives in its own copy of the mount namespace
-            // and does not see /run/netns/X bind mounts made after it started; the caller does.
-            string path = Encoding.UTF8.GetString(target);
-            string viaCaller = path.StartsWith('/') ? $"/proc/{req.Pid}/root{path}" : path;
-            ns = NetNamespace.Open(viaCaller, path);
+            // In the caller's root: the daemon lives in its own copy of the mount namespace and
+            // does not see /run/netns/X bind mounts made after it started; the caller does, and an
+            // absolute symlink in the caller's tree means the caller's file, not the daemon's.
+            ns = AttachTarget.Open((int)req.Pid, path);
         }
         catch (NetException e)
         {
-            _log.Warning("attach {Name}: {Message}", text, e.Message);
+            _log.Warning("attach {Name} from {Path} for pid {Pid} uid {Uid}: {Message}", text, path, req.Pid, req.Uid, e.Message);
             req.ReplyError(e.Errno);
             return;
         }
