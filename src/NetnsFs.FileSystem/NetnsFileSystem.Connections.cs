@@ -62,6 +62,8 @@ public sealed partial class NetnsFileSystem
 
     public string ReadProcNet(NamespaceView view, string file)
     {
+        if (view.Namespace.IsDisposed)
+            return ""; // removed (rmdir) since the lookup: nothing of it is entered again
         using (view.Namespace.Enter())
         {
             try

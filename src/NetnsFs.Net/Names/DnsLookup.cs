@@ -32,6 +32,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private ushort _id;
     private bool _finished;
     private Errno _lastError = Errno.ETIMEDOUT;
+    private (Errno Error, IPAddress? Address)? _result; // set when it ends, taken by Deliver
 
     private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log)
     {
@@ -66,6 +67,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         }
         lock (_lock)
             SendNext();
+        Deliver();
     }
 
     /// <summary>Sends the current question to the current server (lock held).</summary>
@@ -136,51 +138,57 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
             _server++;
             SendNext();
         }
+        Deliver();
     }
 
     public void OnReadiness(IoEvents events)
     {
         lock (_lock)
+            ReadAnswers();
+        Deliver();
+    }
+
+    /// <summary>Takes what came on the socket (lock held).</summary>
+    private void ReadAnswers()
+    {
+        if (_finished || _socket is null)
+            return;
+        while (true)
         {
-            if (_finished || _socket is null)
+            int n = _socket.Receive(_buffer);
+            if (n == -(int)Errno.EAGAIN)
                 return;
-            while (true)
+            if (n < 0)
             {
-                int n = _socket.Receive(_buffer);
-                if (n == -(int)Errno.EAGAIN)
+                // ICMP unreachable and the like: try the next server
+                _lastError = (Errno)(-n);
+                _server++;
+                SendNext();
+                return;
+            }
+            var result = DnsMessage.ParseAnswer(_buffer.AsSpan(0, n), _id, _type, out var address);
+            switch (result)
+            {
+                case DnsMessage.Result.Malformed:
+                    continue; // not our answer: keep waiting
+                case DnsMessage.Result.Address:
+                    FinishLocked(0, address);
                     return;
-                if (n < 0)
-                {
-                    // ICMP unreachable and the like: try the next server
-                    _lastError = (Errno)(-n);
+                case DnsMessage.Result.NoSuchName:
+                    FinishLocked(Errno.ENOENT, null);
+                    return;
+                case DnsMessage.Result.NoAddress when _type == DnsMessage.TypeA:
+                    _type = DnsMessage.TypeAaaa; // no IPv4 address: ask for IPv6
+                    SendNext();
+                    return;
+                case DnsMessage.Result.NoAddress:
+                    FinishLocked(Errno.ENOENT, null);
+                    return;
+                default:
+                    _lastError = Errno.EAGAIN;
                     _server++;
                     SendNext();
                     return;
-                }
-                var result = DnsMessage.ParseAnswer(_buffer.AsSpan(0, n), _id, _type, out var address);
-                switch (result)
-                {
-                    case DnsMessage.Result.Malformed:
-                        continue; // not our answer: keep waiting
-                    case DnsMessage.Result.Address:
-                        FinishLocked(0, address);
-                        return;
-                    case DnsMessage.Result.NoSuchName:
-                        FinishLocked(Errno.ENOENT, null);
-                        return;
-                    case DnsMessage.Result.NoAddress when _type == DnsMessage.TypeA:
-                        _type = DnsMessage.TypeAaaa; // no IPv4 address: ask for IPv6
-                        SendNext();
-                        return;
-                    case DnsMessage.Result.NoAddress:
-                        FinishLocked(Errno.ENOENT, null);
-                        return;
-                    default:
-                        _lastError = Errno.EAGAIN;
-                        _server++;
-                        SendNext();
-                        return;
-                }
             }
         }
     }
@@ -189,8 +197,13 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     {
         lock (_lock)
             FinishLocked(e, address);
+        Deliver();
     }
 
+    /// <summary>Ends the lookup (lock held); <see cref="Deliver"/> then calls back, after the lock
+    /// is released: the callback takes the caller's locks (the open's), and a cancel holds those
+    /// while it takes ours (Dispose). Called under our lock, it would deadlock the readiness thread
+    /// against an interrupted open, and with it every deferred request of the mount.</summary>
     private void FinishLocked(Errno e, IPAddress? address)
     {
         if (_finished)
@@ -198,7 +211,19 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         _finished = true;
         CloseSocket();
         _timer?.Dispose();
-        _done(e, address);
+        _result = (e, address);
+    }
+
+    private void Deliver()
+    {
+        (Errno Error, IPAddress? Address)? result;
+        lock (_lock)
+        {
+            result = _result;
+            _result = null;
+        }
+        if (result is { } r)
+            _done(r.Error, r.Address);
     }
 
     private void CloseSocket()
@@ -218,6 +243,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         lock (_lock)
         {
             _finished = true;
+            _result = null;
             CloseSocket();
             _timer?.Dispose();
         }
