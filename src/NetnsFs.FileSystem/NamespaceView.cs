@@ -39,6 +39,13 @@ public sealed class NamespaceView : IDisposable
 
     public bool Removed { get; private set; }
 
+    /// <summary>The uid that made it (mkdir) or attached it (ln -s) in a multi mount; 0 for a single
+    /// mount's. Only this uid and root may remove it (the sharing model).</summary>
+    public uint Owner { get; internal set; }
+
+    /// <summary>Whether <paramref name="uid"/> may remove it: its owner, or root.</summary>
+    public bool IsRemovableBy(uint uid) => uid == 0 || uid == Owner;
+
     /// <summary>The handoff server, started on first use (1000 namespaces need not hold 1000 sockets).</summary>
     internal HandoffServer EnsureHandoff(Func<HandoffServer> start)
     {

@@ -19,13 +19,25 @@ public sealed partial class NetnsFileSystem
             return "";
         return file switch
         {
-            "local" => s.Socket.LocalAddress().ToString() + "\n",
-            "remote" => s.Socket.RemoteAddress().ToString() + "\n",
-            "state" => (s.IsConnecting ? "CONNECTING" : s.Socket.StateName()) + "\n",
+            // Under the socket's lock: it cannot close (and its fd be reused) while they are read.
+            "local" or "remote" or "state" => s.DescribeSocket(file) is { } text ? text + "\n" : "",
             "path" => s.Description + "\n",
             "owner" => string.Create(CultureInfo.InvariantCulture, $"pid={s.OpenerProcess} uid={s.OpenerUid}\n"),
             _ => "",
         };
+    }
+
+    /// <summary>Whether <paramref name="uid"/> may open conn/N/ctl for writing: the sharing model
+    /// gives a connection to the uid that opened it (and root). Checked at open, as file permissions
+    /// are: the fd then is a capability its opener may pass on.</summary>
+    internal bool MayControl(ulong handle, uint uid, uint pid)
+    {
+        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+            return true; // gone: the open answers ENOENT
+        if (uid == 0 || uid == s.OpenerUid)
+            return true;
+        _log.Warning("conn/{Handle}/ctl refused to pid {Pid} uid {Uid}: uid {Owner}'s connection", handle, pid, uid, s.OpenerUid);
+        return false;
     }
 
     /// <summary>Commands of conn/N/ctl: "shutdown" (= "shutdown wr": half-close, the peer reads EOF
@@ -53,6 +65,8 @@ public sealed partial class NetnsFileSystem
     /// shows depends on who reads (kernel pointers are zeros without CAP_SYSLOG under kptr_restrict).</summary>
     public string ReadProcNet(NamespaceView view, string file, Caller caller)
     {
+        if (view.Namespace.IsDisposed)
+            return ""; // removed (rmdir) since the lookup: nothing of it is entered again
         using (view.Namespace.Enter())
         using (ThreadCredentials.Assume(caller, ThreadCredentials.SyslogCapability))
         {

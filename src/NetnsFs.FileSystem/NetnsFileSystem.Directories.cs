@@ -128,10 +128,16 @@ public sealed partial class NetnsFileSystem
             DirectoryRole.ListenAddress => $"tcp/{dir.Host}/{text}",
             _ => $"unix/{text}",
         };
-        if (!dir.View!.Listeners.Remove(key))
+        switch (dir.View!.Listeners.Remove(key, req.Uid))
         {
-            req.ReplyError(Errno.ENOENT);
-            return;
+            case ListenerRegistry.Removal.NotFound:
+                req.ReplyError(Errno.ENOENT);
+                return;
+            case ListenerRegistry.Removal.NotOwner:
+                // The sharing model: a listener is its maker's (and root's) to close.
+                _log.Warning("rm of listener {Key} refused to pid {Pid} uid {Uid}: not its owner", key, req.Pid, req.Uid);
+                req.ReplyError(Errno.EPERM);
+                return;
         }
         _log.Information("listener {Key} closed by pid {Pid} uid {Uid}", key, req.Pid, req.Uid);
         if (_nodes.FindChild(dir, text) is { } node)

@@ -26,6 +26,9 @@ public sealed partial class NetnsFileSystem
             case TextFileNode { Parent: DirectoryNode { Role: DirectoryRole.Connection } conn } when !Exists(conn.Handle):
                 req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
                 break;
+            case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl } when (flags & 3) != 0 && !MayControl(ctl.Handle, req.Uid, req.Pid):
+                req.ReplyError(Errno.EPERM); // another uid's connection (the sharing model)
+                break;
             case TextFileNode t:
                 OpenSnapshot(req, t); // counted: NetnsFileSystem.Limits.cs
                 break;
@@ -109,7 +112,7 @@ public sealed partial class NetnsFileSystem
             try
             {
                 Limits.Charge? listening = null;
-                listener = view.Listeners.GetOrCreate(l.Key, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
+                listener = view.Listeners.GetOrCreate(l.Key, caller.Uid, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
                 if (listening is not null)
                     listener.Hold(listening);
             }

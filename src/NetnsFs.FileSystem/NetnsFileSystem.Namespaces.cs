@@ -1,5 +1,6 @@
 using System.Text;
 using Mono.Unix.Native;
+using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
@@ -43,11 +44,13 @@ public sealed partial class NetnsFileSystem
             return;
         }
         ChargeNamespace(text, counted);
-        ReplyNewView(req, root, text, ns);
+        ReplyNewView(req, root, text, ns, req.Uid);
     }
 
-    /// <summary>`ln -s /run/netns/X DIR/NAME`: attach an existing namespace under NAME. Only root may:
-    /// opening another namespace by path is the daemon's right, not necessarily the caller's.</summary>
+    /// <summary>`ln -s /run/netns/X DIR/NAME`: attach an existing namespace under NAME. The caller
+    /// needs CAP_SYS_ADMIN (what setns into a namespace it names needs; uid 0 alone is not enough: a
+    /// container's root without its capabilities may not), and PATH is resolved in the caller's root
+    /// and opened without blocking (<see cref="AttachTarget"/>).</summary>
     public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target)
     {
         if (_nodes.Find(parent) is not DirectoryNode { Role: DirectoryRole.MultiRoot } root)
@@ -55,26 +58,27 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.EPERM);
             return;
         }
-        if (req.Uid != 0)
+        if (!TryNewName(req, name, out string text))
+            return;
+        req.WillTakeLong(); // reads /proc for the caller, walks its tree: no reader is held meanwhile
+        if (req.Pid == 0 || !CallerPrivileges.Has((int)req.Pid, req.Uid, AttachTarget.CapSysAdmin))
         {
-            _log.Warning("attach refused to pid {Pid} uid {Uid}: only root attaches namespaces", req.Pid, req.Uid);
+            _log.Warning("attach {Name} refused to pid {Pid} uid {Uid}: needs CAP_SYS_ADMIN", text, req.Pid, req.Uid);
             req.ReplyError(Errno.EPERM);
             return;
         }
-        if (!TryNewName(req, name, out string text))
-            return;
         NetNamespace ns;
+        string path = Encoding.UTF8.GetString(target);
         try
         {
-            // Through the caller's root: the daemon lives in its own copy of the mount namespace
-            // and does not see /run/netns/X bind mounts made after it started; the caller does.
-            string path = Encoding.UTF8.GetString(target);
-            string viaCaller = path.StartsWith('/') ? $"/proc/{req.Pid}/root{path}" : path;
-            ns = NetNamespace.Open(viaCaller, path);
+            // In the caller's root: the daemon lives in its own copy of the mount namespace and
+            // does not see /run/netns/X bind mounts made after it started; the caller does, and an
+            // absolute symlink in the caller's tree means the caller's file, not the daemon's.
+            ns = AttachTarget.Open((int)req.Pid, path);
         }
         catch (NetException e)
         {
-            _log.Warning("attach {Name}: {Message}", text, e.Message);
+            _log.Warning("attach {Name} from {Path} for pid {Pid} uid {Uid}: {Message}", text, path, req.Pid, req.Uid, e.Message);
             req.ReplyError(e.Errno);
             return;
         }
@@ -83,7 +87,7 @@ public sealed partial class NetnsFileSystem
         var link = new SymlinkNode(text, root, text);
         _nodes.Add(link);
         _nodes.Detach(link); // the name belongs to the directory, added next
-        link.View = AddNamedView(root, text, ns);
+        link.View = AddNamedView(root, text, ns, req.Uid);
         var entry = EntryOf(link);
         entry.EntryValid = 0;
         req.Reply(entry);
@@ -106,20 +110,22 @@ public sealed partial class NetnsFileSystem
         return true;
     }
 
-    private void ReplyNewView(FuseRequest req, DirectoryNode root, string name, NetNamespace ns)
+    private void ReplyNewView(FuseRequest req, DirectoryNode root, string name, NetNamespace ns, uint owner)
     {
-        var view = AddNamedView(root, name, ns);
+        var view = AddNamedView(root, name, ns, owner);
         _nodes.CountLookup(view.Root);
         req.Reply(EntryOf(view.Root));
         _log.Debug("namespace {Name} created (inode {Inode}) by pid {Pid} uid {Uid}", name, ns.Inode, req.Pid, req.Uid);
     }
 
-    private NamespaceView AddNamedView(DirectoryNode root, string name, NetNamespace ns)
+    private NamespaceView AddNamedView(DirectoryNode root, string name, NetNamespace ns, uint owner)
     {
         var dir = new DirectoryNode(name, root, DirectoryRole.Root, _layout.DirPermissions) { IsPinned = true };
         _nodes.Add(dir);
         string? netnsName = ns.Origin.StartsWith("/run/netns/", StringComparison.Ordinal) ? ns.Origin["/run/netns/".Length..] : null;
-        return AddView(dir, name, ns, netnsName);
+        var view = AddView(dir, name, ns, netnsName);
+        view.Owner = owner;
+        return view;
     }
 
     /// <summary>`rmdir DIR/NAME`: the name goes, our hold on the namespace goes; sockets made in it
@@ -132,9 +138,21 @@ public sealed partial class NetnsFileSystem
             return;
         }
         string text = Encoding.UTF8.GetString(name);
-        if (!_views.TryRemove(text, out var view))
+        if (!_views.TryGetValue(text, out var view))
         {
             req.ReplyError(Errno.ENOENT);
+            return;
+        }
+        if (!view.IsRemovableBy(req.Uid))
+        {
+            // The sharing model: a namespace is its maker's (and root's) to remove.
+            _log.Warning("rmdir {Name} refused to pid {Pid} uid {Uid}: uid {Owner}'s namespace", text, req.Pid, req.Uid, view.Owner);
+            req.ReplyError(Errno.EPERM);
+            return;
+        }
+        if (!_views.TryRemove(new KeyValuePair<string, NamespaceView>(text, view)))
+        {
+            req.ReplyError(Errno.ENOENT); // removed by a racing rmdir
             return;
         }
         ReleaseNamespace(text);

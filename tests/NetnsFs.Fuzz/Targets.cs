@@ -27,7 +27,7 @@ public sealed class FuzzFindingException(string message) : Exception(message);
 public static class Targets
 {
     /// <summary>Target names as the run script and the corpus folders spell them.</summary>
-    public static readonly string[] Names = ["paths", "requests"];
+    public static readonly string[] Names = ["paths", "requests", "handoff", "dns"];
 
     public static void Run(string target, ReadOnlySpan<byte> input)
     {
@@ -38,6 +38,12 @@ public static class Targets
                 break;
             case "requests":
                 RequestTarget.Shared.Run(input);
+                break;
+            case "handoff":
+                HandoffTarget.Run(input);
+                break;
+            case "dns":
+                DnsTarget.Run(input);
                 break;
             default:
                 throw new ArgumentException($"unknown fuzz target {target}", nameof(target));
@@ -200,6 +206,105 @@ public static class PathTarget
 
     internal static string Show(ReadOnlySpan<byte> raw) =>
         raw.Length > 64 ? $"<{raw.Length} bytes: {Convert.ToHexString(raw[..32])}...>" : $"<{Convert.ToHexString(raw)}>";
+}
+
+/// <summary>(c) The handoff wire: the input is one datagram a client sent to the handoff socket,
+/// decoded by <see cref="NetnsFs.FileSystem.Handoff.HandoffRequest.Decode"/> exactly as the daemon
+/// does; then, as the reply a client receives, by <see cref="NetnsFs.Client.HandoffWire.DecodeReply"/>;
+/// and a reply made from it is encoded and decoded again. Invariants: nothing throws; a request is
+/// accepted iff it is 1 to 4096 bytes of valid UTF-8 without NUL, and then its path is those very
+/// bytes (the client's EncodeRequest gives them back); a refusal is EINVAL with a reason; a reply
+/// fits MaxReply and decodes to the errno and (up to the 1000-char cut) the text it was made of.</summary>
+public static class HandoffTarget
+{
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        var e = NetnsFs.FileSystem.Handoff.HandoffRequest.Decode(input, out string path, out string problem);
+        bool wellFormed = input.Length is > 0 and <= NetnsFs.Client.HandoffWire.MaxRequest && input.IndexOf((byte)0) < 0 && System.Text.Unicode.Utf8.IsValid(input);
+        Targets.Check((e == 0) == wellFormed, $"Decode answered {e} for a request that is {(wellFormed ? "" : "not ")}well-formed: {PathTarget.Show(input)}");
+        if (e == 0)
+        {
+            Targets.Check(Encoding.UTF8.GetBytes(path).AsSpan().SequenceEqual(input), $"the path of {PathTarget.Show(input)} is not its bytes");
+            Targets.Check(NetnsFs.Client.HandoffWire.EncodeRequest(path).AsSpan().SequenceEqual(input), "the client encodes the path differently");
+        }
+        else
+        {
+            Targets.Check(e == Errno.EINVAL && problem.Length > 0 && path.Length == 0, $"a refusal is EINVAL with a reason, not {e} '{problem}'");
+        }
+
+        // The same bytes as a reply a client receives (a hostile or broken server's).
+        var (errno, text) = NetnsFs.Client.HandoffWire.DecodeReply(input);
+        if (input.Length >= 4)
+            Targets.Check(errno == System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(input), "DecodeReply changed the errno");
+        else
+            Targets.Check(errno == 71, $"a {input.Length}-byte reply decoded to errno {errno}, not EPROTO");
+
+        // A reply the daemon makes of that text comes back as it was made.
+        Span<byte> reply = stackalloc byte[NetnsFs.Client.HandoffWire.MaxReply];
+        int len = NetnsFs.Client.HandoffWire.EncodeReply(reply, errno, text);
+        Targets.Check(len is >= 4 and <= NetnsFs.Client.HandoffWire.MaxReply, $"reply of {len} bytes");
+        var (errno2, text2) = NetnsFs.Client.HandoffWire.DecodeReply(reply[..len]);
+        Targets.Check(errno2 == errno, "the reply's errno did not round-trip");
+        string sent = text.Length <= 1000 ? text : text[..1000];
+        // A cut between the halves of a surrogate pair leaves a lone half, which UTF-8 cannot carry.
+        string expected = sent.Length > 0 && char.IsHighSurrogate(sent[^1]) ? sent[..^1] + "\uFFFD" : sent;
+        Targets.Check(text2 == expected, "the reply's text did not round-trip");
+    }
+}
+
+/// <summary>(d) The DNS answer parser (<see cref="NetnsFs.Net.Names.DnsMessage"/>), fed what a
+/// hostile nameserver in the namespace could send: the input is the datagram; the id the lookup
+/// waits for is taken from its first two bytes (so most inputs get past the id check), and it is
+/// parsed for an A and an AAAA question. The input is also taken as a name, written as a query,
+/// and answered by a well-formed reply built from that query. Invariants: nothing throws; the
+/// same answer twice; an Address result carries an address of the asked family and any other
+/// result none; a reply with a wrong id is Malformed; our own query answered with one A record
+/// parses as that address.</summary>
+public static class DnsTarget
+{
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        ushort id = input.Length >= 2 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(input) : (ushort)0;
+        foreach (ushort type in new[] { NetnsFs.Net.Names.DnsMessage.TypeA, NetnsFs.Net.Names.DnsMessage.TypeAaaa })
+        {
+            var r = NetnsFs.Net.Names.DnsMessage.ParseAnswer(input, id, type, out var address);
+            var again = NetnsFs.Net.Names.DnsMessage.ParseAnswer(input, id, type, out var address2);
+            Targets.Check(r == again && Equals(address, address2), $"ParseAnswer is not deterministic: {r} then {again}");
+            Targets.Check(Enum.IsDefined(r), $"ParseAnswer answered {(int)r}");
+            if (r == NetnsFs.Net.Names.DnsMessage.Result.Address)
+            {
+                var family = type == NetnsFs.Net.Names.DnsMessage.TypeA ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6;
+                Targets.Check(address is not null && address.AddressFamily == family, $"an Address answer to type {type} carried {address}");
+            }
+            else
+            {
+                Targets.Check(address is null, $"a {r} answer carried an address");
+            }
+            var wrong = NetnsFs.Net.Names.DnsMessage.ParseAnswer(input, (ushort)(id ^ 1), type, out var none);
+            Targets.Check(wrong == NetnsFs.Net.Names.DnsMessage.Result.Malformed && none is null, $"an answer with another id parsed as {wrong}");
+        }
+        OwnQuery(input);
+    }
+
+    /// <summary>The input as a host name: a query for it, answered with one A record (a compression
+    /// pointer to the question's name, as servers answer), must parse as that address.</summary>
+    private static void OwnQuery(ReadOnlySpan<byte> input)
+    {
+        string name = Encoding.UTF8.GetString(input);
+        if (!HostName.IsWellFormed(name) || HostName.TryResolve(name, out _) == 0)
+            return; // the daemon queries only well-formed names that are no literal
+        var buffer = new byte[1500];
+        int len = NetnsFs.Net.Names.DnsMessage.WriteQuery(buffer, 0x1234, name, NetnsFs.Net.Names.DnsMessage.TypeA);
+        Targets.Check(len > 12 && len <= buffer.Length, $"query for a well-formed {name.Length}-char name is {len} bytes");
+        byte[] answer = [0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7];
+        Targets.Check(len + answer.Length <= buffer.Length, "no room for the answer");
+        answer.CopyTo(buffer, len);
+        buffer[2] = 0x81; // QR, RD
+        buffer[3] = 0x80; // RA, rcode 0
+        buffer[7] = 1;    // one answer
+        var r = NetnsFs.Net.Names.DnsMessage.ParseAnswer(buffer.AsSpan(0, len + answer.Length), 0x1234, NetnsFs.Net.Names.DnsMessage.TypeA, out var address);
+        Targets.Check(r == NetnsFs.Net.Names.DnsMessage.Result.Address && address?.ToString() == "192.0.2.7", $"our own query for {name}, answered, parsed as {r} {address}");
+    }
 }
 
 /// <summary>(b) The FUSE request decoder and the session's dispatch, driven as the kernel drives

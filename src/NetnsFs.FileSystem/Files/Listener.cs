@@ -8,7 +8,8 @@ namespace NetnsFs.FileSystem.Files;
 /// <summary>A listening socket behind a listen path. It lives from its first open until `rm` or
 /// unmount, so a bash `while` loop of opens misses no client: connections queue in the kernel's
 /// backlog between opens. Each open accepts one connection; an open that finds none waits (deferred,
-/// interruptible) or answers EAGAIN with O_NONBLOCK.</summary>
+/// interruptible) or answers EAGAIN with O_NONBLOCK. It belongs to the uid whose open made it
+/// (<see cref="Owner"/>): only that uid (and root) accepts its connections and may remove it.</summary>
 public sealed class Listener : IReadinessListener
 {
     private const int O_NONBLOCK = 0x800;
@@ -19,9 +20,10 @@ public sealed class Listener : IReadinessListener
     private readonly ulong _engineKey;
     private bool _closed;
 
-    public Listener(string name, NetSocket socket, ReadinessEngine engine)
+    public Listener(string name, NetSocket socket, ReadinessEngine engine, uint owner)
     {
         Name = name;
+        Owner = owner;
         Socket = socket;
         _engine = engine;
         LocalAddress = socket.LocalAddress();
@@ -32,6 +34,13 @@ public sealed class Listener : IReadinessListener
     public string Name { get; }
 
     public NetSocket Socket { get; }
+
+    /// <summary>The uid that made it (the sharing model: another uid's open is EADDRINUSE, as its
+    /// bind(2) would be; another uid's `rm` is EPERM).</summary>
+    public uint Owner { get; }
+
+    /// <summary>Whether <paramref name="uid"/> may accept from it and remove it: its owner, or root.</summary>
+    public bool IsUsableBy(uint uid) => uid == 0 || uid == Owner;
 
     public SockAddr LocalAddress { get; }
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Mono.Unix.Native;
+using NetnsFs.Net;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 
@@ -18,21 +20,49 @@ public sealed class ListenerRegistry(ReadinessEngine engine)
     public Listener? Find(string key) => _byKey.GetValueOrDefault(key);
 
     /// <summary>The listener for <paramref name="key"/>, made with <paramref name="open"/> (socket,
-    /// bind, listen) if there is none. Port 0 gets a new listener each time, filed under its real port.</summary>
-    public Listener GetOrCreate(string key, Func<NetSocket> open, Func<NetSocket, string> keyOfBound)
+    /// bind, listen) and owned by <paramref name="uid"/> if there is none. Port 0 gets a new listener
+    /// each time, filed under its real port. Another uid's listener (root excepted) is refused with
+    /// EADDRINUSE, as bind(2) of the same address would be: a user never accepts another's clients.</summary>
+    public Listener GetOrCreate(string key, uint uid, Func<NetSocket> open, Func<NetSocket, string> keyOfBound)
     {
         if (_byKey.TryGetValue(key, out var existing))
-            return existing;
+            return Usable(existing, key, uid);
         lock (_createLock)
         {
             if (_byKey.TryGetValue(key, out existing))
-                return existing;
+                return Usable(existing, key, uid);
             var socket = open();
             string realKey = keyOfBound(socket);
-            var listener = new Listener(realKey[(realKey.LastIndexOf('/') + 1)..], socket, engine);
+            var listener = new Listener(realKey[(realKey.LastIndexOf('/') + 1)..], socket, engine, uid);
             _byKey[realKey] = listener;
             return listener;
         }
+    }
+
+    private static Listener Usable(Listener l, string key, uint uid) =>
+        l.IsUsableBy(uid) ? l : throw new NetException(Errno.EADDRINUSE, $"{key} is uid {l.Owner}'s listener");
+
+    /// <summary>Outcome of <see cref="Remove"/>.</summary>
+    public enum Removal
+    {
+        Removed,
+        NotFound,
+        NotOwner,
+    }
+
+    /// <summary>Closes the listener at <paramref name="key"/> for <paramref name="uid"/> (`rm`): its
+    /// owner and root may; another uid leaves it alone (<see cref="Removal.NotOwner"/>: EPERM).</summary>
+    public Removal Remove(string key, uint uid)
+    {
+        if (!_byKey.TryGetValue(key, out var l))
+            return Removal.NotFound;
+        if (!l.IsUsableBy(uid))
+            return Removal.NotOwner;
+        // Only the listener we checked: one made in its place meanwhile is not ours to close.
+        if (!_byKey.TryRemove(new KeyValuePair<string, Listener>(key, l)))
+            return Removal.NotFound;
+        l.Close();
+        return Removal.Removed;
     }
 
     public bool Remove(string key)

@@ -96,7 +96,7 @@ public sealed partial class SocketFile
         _lingering = true;
         WriteBehind!.StartLingering(this);
         ArmLocked();
-        _lingerLimit = new Timer(_ => EndLinger("nothing was taken for the linger time"), null, WriteBehind.Linger, Timeout.InfiniteTimeSpan);
+        _lingerLimit = NetnsFs.Net.Readiness.GuardedCallback.Timer(Log, "linger limit of " + Description, () => EndLinger("nothing was taken for the linger time"), WriteBehind.Linger);
     }
 
     /// <summary>Closed with acknowledged data still unsent: it goes out first, then the socket

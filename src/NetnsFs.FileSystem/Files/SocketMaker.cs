@@ -47,7 +47,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                     }
                     else
                         ConnectTo(op, d, address!, caller, waitForConnect);
-                }));
+                }, log));
                 break;
             default:
                 op.Complete(new Made(Errno.EINVAL, null, false));

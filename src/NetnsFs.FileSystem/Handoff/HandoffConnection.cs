@@ -135,19 +135,9 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
                 CloseLocked(); // EOF or error: the client went away
                 return;
             }
-            if (n > HandoffWire.MaxRequest || Array.IndexOf(_buffer, (byte)0, 0, n) >= 0)
+            if (HandoffRequest.Decode(_buffer.AsSpan(0, n), out string path, out string problem) != 0)
             {
-                Reply(Errno.EINVAL, null, "a request is 1 to 4096 bytes of UTF-8 without NUL");
-                continue;
-            }
-            string path;
-            try
-            {
-                path = new UTF8Encoding(false, true).GetString(_buffer, 0, n);
-            }
-            catch (DecoderFallbackException)
-            {
-                Reply(Errno.EINVAL, null, "the path is not UTF-8");
+                Reply(Errno.EINVAL, null, problem);
                 continue;
             }
             _lastActive = Environment.TickCount64;

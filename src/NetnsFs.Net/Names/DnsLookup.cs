@@ -3,13 +3,16 @@ using Mono.Unix.Native;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
+using Serilog;
 
 namespace NetnsFs.Net.Names;
 
 /// <summary>One name lookup for a namespace: its hosts file, then its nameservers over a UDP socket
 /// made inside it (never the daemon's own resolver). Asynchronous: answers arrive on the readiness
 /// engine's thread, timeouts on a timer; nobody waits. <paramref name="done"/> is called exactly
-/// once: an address, or ENOENT (no such name), ETIMEDOUT, or the socket's error.</summary>
+/// once: an address, or ENOENT (no such name, or the namespace was removed meanwhile), ETIMEDOUT,
+/// or the socket's error. The timer's callback is guarded: whatever goes wrong in it fails this
+/// lookup (EIO) and is logged, never reaching the thread pool (which would end the daemon).</summary>
 public sealed class DnsLookup : IReadinessListener, IDisposable
 {
     private readonly NetNamespace _ns;
@@ -17,6 +20,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private readonly ResolverConfig _config;
     private readonly string _name;
     private readonly Action<Errno, IPAddress?> _done;
+    private readonly ILogger? _log;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[1500];
     private NetSocket? _socket;
@@ -28,9 +32,11 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private ushort _id;
     private bool _finished;
     private Errno _lastError = Errno.ETIMEDOUT;
+    private (Errno Error, IPAddress? Address)? _result; // set when it ends, taken by Deliver
 
-    private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log)
     {
+        _log = log;
         _ns = ns;
         _engine = engine;
         _config = config;
@@ -39,9 +45,9 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     }
 
     /// <summary>Starts a lookup; the returned handle cancels it (the caller was interrupted).</summary>
-    public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done)
+    public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log = null)
     {
-        var lookup = new DnsLookup(ns, engine, config, name, done);
+        var lookup = new DnsLookup(ns, engine, config, name, done, log);
         lookup.Begin();
         return lookup;
     }
@@ -61,6 +67,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         }
         lock (_lock)
             SendNext();
+        Deliver();
     }
 
     /// <summary>Sends the current question to the current server (lock held).</summary>
@@ -68,6 +75,12 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     {
         while (!_finished)
         {
+            if (_ns.IsDisposed)
+            {
+                // rmdir while we waited: nothing more may be made in it, and nobody waits for it.
+                FinishLocked(Errno.ENOENT, null);
+                return;
+            }
             if (_server >= _config.Nameservers.Count)
             {
                 _server = 0;
@@ -104,7 +117,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
                 int sent = _socket.Send(_buffer.AsSpan(0, len));
                 if (sent >= 0)
                 {
-                    _timer ??= new Timer(_ => OnTimeout());
+                    _timer ??= GuardedCallback.Timer(_log, $"name lookup of {_name}", OnTimeout, _ => Finish(Errno.EIO, null));
                     _timer.Change(_config.Timeout, Timeout.InfiniteTimeSpan);
                     return;
                 }
@@ -125,51 +138,57 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
             _server++;
             SendNext();
         }
+        Deliver();
     }
 
     public void OnReadiness(IoEvents events)
     {
         lock (_lock)
+            ReadAnswers();
+        Deliver();
+    }
+
+    /// <summary>Takes what came on the socket (lock held).</summary>
+    private void ReadAnswers()
+    {
+        if (_finished || _socket is null)
+            return;
+        while (true)
         {
-            if (_finished || _socket is null)
+            int n = _socket.Receive(_buffer);
+            if (n == -(int)Errno.EAGAIN)
                 return;
-            while (true)
+            if (n < 0)
             {
-                int n = _socket.Receive(_buffer);
-                if (n == -(int)Errno.EAGAIN)
+                // ICMP unreachable and the like: try the next server
+                _lastError = (Errno)(-n);
+                _server++;
+                SendNext();
+                return;
+            }
+            var result = DnsMessage.ParseAnswer(_buffer.AsSpan(0, n), _id, _type, out var address);
+            switch (result)
+            {
+                case DnsMessage.Result.Malformed:
+                    continue; // not our answer: keep waiting
+                case DnsMessage.Result.Address:
+                    FinishLocked(0, address);
                     return;
-                if (n < 0)
-                {
-                    // ICMP unreachable and the like: try the next server
-                    _lastError = (Errno)(-n);
+                case DnsMessage.Result.NoSuchName:
+                    FinishLocked(Errno.ENOENT, null);
+                    return;
+                case DnsMessage.Result.NoAddress when _type == DnsMessage.TypeA:
+                    _type = DnsMessage.TypeAaaa; // no IPv4 address: ask for IPv6
+                    SendNext();
+                    return;
+                case DnsMessage.Result.NoAddress:
+                    FinishLocked(Errno.ENOENT, null);
+                    return;
+                default:
+                    _lastError = Errno.EAGAIN;
                     _server++;
                     SendNext();
                     return;
-                }
-                var result = DnsMessage.ParseAnswer(_buffer.AsSpan(0, n), _id, _type, out var address);
-                switch (result)
-                {
-                    case DnsMessage.Result.Malformed:
-                        continue; // not our answer: keep waiting
-                    case DnsMessage.Result.Address:
-                        FinishLocked(0, address);
-                        return;
-                    case DnsMessage.Result.NoSuchName:
-                        FinishLocked(Errno.ENOENT, null);
-                        return;
-                    case DnsMessage.Result.NoAddress when _type == DnsMessage.TypeA:
-                        _type = DnsMessage.TypeAaaa; // no IPv4 address: ask for IPv6
-                        SendNext();
-                        return;
-                    case DnsMessage.Result.NoAddress:
-                        FinishLocked(Errno.ENOENT, null);
-                        return;
-                    default:
-                        _lastError = Errno.EAGAIN;
-                        _server++;
-                        SendNext();
-                        return;
-                }
             }
         }
     }
@@ -178,8 +197,13 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     {
         lock (_lock)
             FinishLocked(e, address);
+        Deliver();
     }
 
+    /// <summary>Ends the lookup (lock held); <see cref="Deliver"/> then calls back, after the lock
+    /// is released: the callback takes the caller's locks (the open's), and a cancel holds those
+    /// while it takes ours (Dispose). Called under our lock, it would deadlock the readiness thread
+    /// against an interrupted open, and with it every deferred request of the mount.</summary>
     private void FinishLocked(Errno e, IPAddress? address)
     {
         if (_finished)
@@ -187,7 +211,19 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         _finished = true;
         CloseSocket();
         _timer?.Dispose();
-        _done(e, address);
+        _result = (e, address);
+    }
+
+    private void Deliver()
+    {
+        (Errno Error, IPAddress? Address)? result;
+        lock (_lock)
+        {
+            result = _result;
+            _result = null;
+        }
+        if (result is { } r)
+            _done(r.Error, r.Address);
     }
 
     private void CloseSocket()
@@ -207,6 +243,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         lock (_lock)
         {
             _finished = true;
+            _result = null;
             CloseSocket();
             _timer?.Dispose();
         }

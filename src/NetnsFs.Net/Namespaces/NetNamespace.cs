@@ -7,10 +7,18 @@ namespace NetnsFs.Net.Namespaces;
 /// <summary>A network namespace held by an open fd. Holding the fd keeps the namespace alive;
 /// disposing it lets the kernel free the namespace once nothing else (a process, a mount, a socket)
 /// holds it. Sockets are made inside it with <see cref="Enter"/>: setns on the calling thread only,
-/// undone before the thread does anything else.</summary>
+/// undone before the thread does anything else. The fd is reference counted like a SafeHandle:
+/// every <see cref="Enter"/> scope holds a reference, and <see cref="Dispose"/> (rmdir, unmount)
+/// closes the fd only when the last scope ends. Closing it under a thread that is about to setns
+/// would let the number be reused by another namespace's fd (a spare's), and the socket would land
+/// there.</summary>
 public sealed unsafe class NetNamespace : IDisposable
 {
-    private int _fd;
+    private readonly int _fd;
+
+    // 1 for the owner until Dispose, plus 1 per live Enter scope; the fd closes when it drops to 0.
+    private int _refs = 1;
+    private int _disposed;
 
     private NetNamespace(int fd, string origin)
     {
@@ -28,7 +36,12 @@ public sealed unsafe class NetNamespace : IDisposable
     /// <summary>How it was obtained: "created", "current", or the path it was opened from.</summary>
     public string Origin { get; }
 
-    public int Fd => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(NetNamespace));
+    /// <summary>The fd, for handing to a child at start-up and naming in `ns`; not for setns (use
+    /// <see cref="Enter"/>, which holds it open).</summary>
+    public int Fd => Volatile.Read(ref _refs) > 0 ? _fd : throw new ObjectDisposedException(nameof(NetNamespace));
+
+    /// <summary>Whether <see cref="Dispose"/> has run (the namespace was removed).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     private static NetNamespace OpenHome()
     {
@@ -109,14 +122,45 @@ public sealed unsafe class NetNamespace : IDisposable
         return new NetNamespace(fd, "created");
     }
 
-    /// <summary>Runs the calling thread inside this namespace until the scope is disposed.</summary>
+    /// <summary>Runs the calling thread inside this namespace until the scope is disposed. After
+    /// <see cref="Dispose"/> (the namespace was removed) it throws <see cref="NetException"/> ENOENT:
+    /// a request in flight then fails with an errno, never an ObjectDisposedException.</summary>
     public Scope Enter()
     {
+        if (IsDisposed)
+            throw Removed();
         if (IsHome)
             return default; // already there: no syscall, and works for an unprivileged daemon
-        if (setns(Fd, CLONE_NEWNET) != 0)
-            throw NetException.FromLastError("setns into the namespace");
-        return new Scope(true);
+        if (!TryAddRef())
+            throw Removed();
+        if (setns(_fd, CLONE_NEWNET) != 0)
+        {
+            var e = NetException.FromLastError("setns into the namespace");
+            Release();
+            throw e;
+        }
+        return new Scope(this);
+    }
+
+    private static NetException Removed() => new(Errno.ENOENT, "the namespace was removed");
+
+    private bool TryAddRef()
+    {
+        int refs = Volatile.Read(ref _refs);
+        while (refs > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, refs + 1, refs);
+            if (seen == refs)
+                return true;
+            refs = seen;
+        }
+        return false;
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0)
+            close(_fd);
     }
 
     /// <summary>Whether this is the daemon's own namespace (entering it is a no-op).</summary>
@@ -129,13 +173,15 @@ public sealed unsafe class NetNamespace : IDisposable
             Environment.FailFast("setns back to the daemon's namespace failed: " + Marshal.GetLastPInvokeError());
     }
 
-    /// <summary>Returns the thread to the daemon's namespace on dispose.</summary>
-    public readonly struct Scope(bool entered) : IDisposable
+    /// <summary>Returns the thread to the daemon's namespace on dispose, then lets go of the fd.</summary>
+    public readonly struct Scope(NetNamespace? entered) : IDisposable
     {
         public void Dispose()
         {
-            if (entered)
-                ReturnHome();
+            if (entered is null)
+                return;
+            ReturnHome();
+            entered.Release();
         }
     }
 
@@ -145,10 +191,10 @@ public sealed unsafe class NetNamespace : IDisposable
         return fstat(fd, st) == 0 ? *(ulong*)(st + 8) : 0;
     }
 
+    /// <summary>Drops the owner's reference: the fd closes now, or when the last Enter scope ends.</summary>
     public void Dispose()
     {
-        int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-            close(fd);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Release();
     }
 }

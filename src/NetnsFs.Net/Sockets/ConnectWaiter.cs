@@ -44,12 +44,14 @@ public sealed class ConnectWaiter : IReadinessListener, IDisposable
             done(socket.TakeError());
             return w;
         }
+        bool connected;
         lock (w._lock)
         {
             w._key = engine.Register(socket.Fd, w);
-            if (socket.PollNow(IoEvents.Writable) != IoEvents.None)
-                w.Complete();
+            connected = socket.PollNow(IoEvents.Writable) != IoEvents.None && w.TryFinish();
         }
+        if (connected)
+            done(socket.TakeError());
         return w;
     }
 
@@ -57,17 +59,22 @@ public sealed class ConnectWaiter : IReadinessListener, IDisposable
     {
         if ((events & IoEvents.Writable) == 0)
             return;
+        bool finished;
         lock (_lock)
-            Complete();
+            finished = TryFinish();
+        // Called back outside our lock: the callback takes the open's lock, which a cancel holds
+        // while it takes ours (Dispose); under our lock that would deadlock the readiness thread.
+        if (finished)
+            _done(_socket.TakeError());
     }
 
-    private void Complete()
+    private bool TryFinish()
     {
         if (_finished)
-            return;
+            return false;
         _finished = true;
         _engine.Unregister(_socket.Fd, _key);
-        _done(_socket.TakeError());
+        return true;
     }
 
     public void Dispose()

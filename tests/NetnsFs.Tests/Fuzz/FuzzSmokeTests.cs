@@ -27,6 +27,8 @@ public sealed class FuzzSmokeTests
 
     [TestCase("paths", 60)]
     [TestCase("requests", 60)]
+    [TestCase("handoff", 60)]
+    [TestCase("dns", 20)]
     public void Every_seed_runs_clean(string target, int atLeast)
     {
         var corpus = Corpus(target);
@@ -48,6 +50,8 @@ public sealed class FuzzSmokeTests
 
     [TestCase("paths", 20000)]
     [TestCase("requests", 4000)]
+    [TestCase("handoff", 20000)]
+    [TestCase("dns", 20000)]
     public void Mutated_seeds_run_clean(string target, int count)
     {
         var corpus = Corpus(target);
