@@ -122,7 +122,7 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(ex.Errno);
                 return;
             }
-            listener.Accept(req, flags, (r, accepted) =>
+            listener.Accept(req, caller, flags, (r, accepted) =>
             {
                 if (TakeAccepted(r, accepted) is { } counted)
                     ReplyOpened(r, NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}", counted), created);

@@ -1,3 +1,4 @@
+using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net.Readiness;
@@ -15,7 +16,7 @@ public sealed class Listener : IReadinessListener
     private const int O_NONBLOCK = 0x800;
 
     private readonly Lock _lock = new();
-    private readonly Queue<(FuseRequest Request, Action<FuseRequest, NetSocket> Accepted)> _waiting = new();
+    private readonly Queue<(FuseRequest Request, Caller Caller, Action<FuseRequest, NetSocket> Accepted)> _waiting = new();
     private readonly ReadinessEngine _engine;
     private readonly ulong _engineKey;
     private bool _closed;
@@ -48,8 +49,9 @@ public sealed class Listener : IReadinessListener
 
     private long _accepted;
 
-    /// <summary>Accepts one connection for an OPEN; <paramref name="accepted"/> answers it.</summary>
-    public void Accept(FuseRequest req, int flags, Action<FuseRequest, NetSocket> accepted)
+    /// <summary>Accepts one connection for an OPEN by <paramref name="caller"/> (the accepted socket's
+    /// file is made with its credentials, which owner matches read); <paramref name="accepted"/> answers it.</summary>
+    public void Accept(FuseRequest req, Caller caller, int flags, Action<FuseRequest, NetSocket> accepted)
     {
         lock (_lock)
         {
@@ -58,22 +60,22 @@ public sealed class Listener : IReadinessListener
                 req.ReplyError(Errno.ECONNABORTED);
                 return;
             }
-            if (_waiting.Count == 0 && TryAcceptOne(req, accepted))
+            if (_waiting.Count == 0 && TryAcceptOne(req, caller, accepted))
                 return;
             if ((flags & O_NONBLOCK) != 0)
             {
                 req.ReplyError(Errno.EAGAIN);
                 return;
             }
-            _waiting.Enqueue((req, accepted));
+            _waiting.Enqueue((req, caller, accepted));
             req.Defer(Cancel);
         }
     }
 
     /// <summary>True if it answered <paramref name="req"/> (a connection or a hard error).</summary>
-    private bool TryAcceptOne(FuseRequest req, Action<FuseRequest, NetSocket> accepted)
+    private bool TryAcceptOne(FuseRequest req, Caller caller, Action<FuseRequest, NetSocket> accepted)
     {
-        int fd = Socket.Accept();
+        int fd = Socket.Accept(caller);
         if (fd == -(int)Errno.EAGAIN)
             return false;
         if (fd < 0)
@@ -112,7 +114,7 @@ public sealed class Listener : IReadinessListener
                     _waiting.Dequeue();
                     continue;
                 }
-                if (!TryAcceptOne(w.Request, w.Accepted))
+                if (!TryAcceptOne(w.Request, w.Caller, w.Accepted))
                     return;
                 _waiting.Dequeue();
             }

@@ -271,14 +271,15 @@ public sealed class CallerCredentialTests
         Assert.That(SocketKit.Python(tmp, RawOnThreadPy, m.Dir).Stdout.Trim(), Is.EqualTo("raw ok"));
         Assert.That(As(Nobody, tmp, RawOnThreadPy, [m.Dir]).Stdout.Trim(), Is.EqualTo("raw EPERM"), "and nobody's thread has none");
     }
-    /// <summary>nft rules inside the namespace that count what sockets of uid and gid 65534 send.</summary>
+    /// <summary>nft rules inside the namespace that count the data packets (PSH) that sockets of uid
+    /// and gid 65534 send: a handshake is sent for a listener, which is the caller's already.</summary>
     private static void CountOwnerPackets(NetnsfsMount m)
     {
         const string rules = """
             add table inet owner
             add chain inet owner out { type filter hook output priority 0; }
-            add rule inet owner out meta skuid 65534 counter comment "uid"
-            add rule inet owner out meta skgid 65534 counter comment "gid"
+            add rule inet owner out tcp flags & psh == psh meta skuid 65534 counter comment "uid"
+            add rule inet owner out tcp flags & psh == psh meta skgid 65534 counter comment "gid"
             """;
         Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "nft", "-f", "-"], stdin: rules));
     }
@@ -312,6 +313,43 @@ public sealed class CallerCredentialTests
         {
             Assert.That(OwnerPackets(m, "uid"), Is.Positive, "meta skuid (the socket file's fsuid) is the caller's");
             Assert.That(OwnerPackets(m, "gid"), Is.Positive, "meta skgid (the socket file's fsgid) is the caller's, not root's group");
+        });
+    }
+    private const string AcceptAndSendPy = """
+        import os, sys
+        fd = os.open(os.path.join(sys.argv[1], "tcp", "listen", "127.0.0.1", sys.argv[2]), os.O_RDWR)
+        os.write(fd, b"hello\n")
+        print("accepted and sent")
+        """;
+
+    private const string ConnectAndReadPy = """
+        import socket, sys, time
+        deadline = time.time() + 20
+        while True:
+            try:
+                c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                break
+            except ConnectionRefusedError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        print("got", c.recv(100).decode().strip())
+        """;
+
+    [Test]
+    public void Firewall_owner_matches_see_the_caller_on_a_connection_it_accepted()
+    {
+        using var tmp = new TempDir("cred");
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        CountOwnerPackets(m);
+        string script = SocketKit.WriteFile(tmp, "accept.py", AcceptAndSendPy);
+        using var acceptor = new Background("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SocketKit.Python3, "-u", script, m.Dir, "7403"]);
+        var client = SocketKit.PythonIn(m["ns"], tmp, ConnectAndReadPy, "7403");
+        Assert.That(client.Stdout.Trim(), Is.EqualTo("got hello"), client + "\n" + acceptor.Stderr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(OwnerPackets(m, "uid"), Is.Positive, "the accepted socket's file is the caller's (meta skuid), not root's");
+            Assert.That(OwnerPackets(m, "gid"), Is.Positive, "and its group (meta skgid)");
         });
     }
 }
