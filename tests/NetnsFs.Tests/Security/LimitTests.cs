@@ -76,8 +76,13 @@ public sealed class LimitTests
         long before = RssKiB(m.DaemonPid);
         using var attacker = AsUserInBackground(65534, BlockedWrites, m["tcp/127.0.0.1/7701"], writes.ToString(CultureInfo.InvariantCulture));
         attacker.WaitLine(l => l == "started", TimeSpan.FromSeconds(30));
-        // Every write the cap refuses returns at once; at most 16 MiB of them stay blocked.
-        bool settled = SocketKit.Eventually(() => attacker.Lines.Count(l => l.StartsWith("r ", StringComparison.Ordinal)) >= writes - 24, TimeSpan.FromSeconds(30));
+        // Every write the cap refuses returns at once; what stays blocked is bounded by the cap in
+        // bytes, not in writes (a blocked write keeps its rest: up to its request buffer, less when
+        // its socket took part of it), so the count that stays is not fixed: wait until it is steady.
+        int Answered() => attacker.Lines.Count(l => l.StartsWith("r ", StringComparison.Ordinal));
+        bool settled = SocketKit.Eventually(() => Answered() >= writes / 2, TimeSpan.FromSeconds(30));
+        int seen = -1;
+        SocketKit.Eventually(() => (seen, Answered()) is var (was, now) && (seen = now) == was, TimeSpan.FromSeconds(10), pollMs: 500);
         long after = RssKiB(m.DaemonPid);
         var answers = attacker.Lines.Where(l => l.StartsWith("r ", StringComparison.Ordinal)).ToList();
         TestContext.Out.WriteLine($"daemon VmRSS {before} KiB before, {after} KiB with {writes} blocked 1 MiB writes of nobody ({after - before} KiB more); answers: {answers.Count(a => a == "r ok")} ok, {answers.Count(a => a == $"r {ENOBUFS}")} ENOBUFS");
@@ -86,7 +91,7 @@ public sealed class LimitTests
         Assert.Multiple(() =>
         {
             Assert.That(settled, Is.True, $"the writes past the cap were answered at once: {answers.Count} of {writes} answered\n{attacker}");
-            Assert.That(answers.Count(a => a == $"r {ENOBUFS}"), Is.GreaterThanOrEqualTo(writes - 40), "refused with ENOBUFS");
+            Assert.That(answers.Count(a => a == $"r {ENOBUFS}"), Is.GreaterThanOrEqualTo(writes / 2), "refused with ENOBUFS");
             Assert.That(after - before, Is.LessThan(64 * 1024), "daemon RSS growth in KiB (unbounded: 1 MiB per blocked write)");
             Assert.That(m.DaemonAlive, Is.True);
             Assert.That(InUse(m, "held_bytes"), Is.InRange(1, 16L << 20), "held data counted, within the cap");
