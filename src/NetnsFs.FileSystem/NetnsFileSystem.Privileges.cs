@@ -23,9 +23,16 @@ public sealed partial class NetnsFileSystem
         return 0;
     }
 
+    // One line per capability per interval: each refusal is cheap to provoke (a pipelined handoff
+    // flood of raw-socket requests wrote 100 000 lines).
+    private readonly NetnsFs.FileSystem.Limits.LogThrottle _rawDenials = new(NetnsFs.FileSystem.Limits.MountLimits.LogInterval);
+    private readonly NetnsFs.FileSystem.Limits.LogThrottle _portDenials = new(NetnsFs.FileSystem.Limits.MountLimits.LogInterval);
+
     private Errno Deny(Caller caller, string path, Errno errno, string capability)
     {
-        _log.Warning("{Path} refused to {Caller}: needs {Capability}: {Errno}", path, caller, capability, errno);
+        var throttle = capability == "CAP_NET_RAW" ? _rawDenials : _portDenials;
+        if (throttle.TryLog(out long more))
+            _log.Warning("{Path} refused to {Caller}: needs {Capability}: {Errno} ({More} more such refusals since the last line)", path, caller, capability, errno, more);
         return errno;
     }
 

@@ -26,8 +26,7 @@ public sealed class MountLimits
 
     private readonly UidCounter[] _counters;
     private readonly ILogger _log;
-    private readonly long[] _lastLogged;   // Environment.TickCount64 of each resource's last refusal line
-    private readonly long[] _unlogged;     // refusals since that line
+    private readonly LogThrottle[] _throttles; // one refusal line per resource per LogInterval
 
     public MountLimits(IReadOnlyList<long> perUid, IReadOnlyList<long> perMount, ILogger log)
     {
@@ -38,10 +37,9 @@ public sealed class MountLimits
         for (int i = 0; i < n; i++)
             _counters[i] = new UidCounter(perUid[i], perMount[i]);
         _log = log.ForContext<MountLimits>();
-        _lastLogged = new long[n];
-        _unlogged = new long[n];
+        _throttles = new LogThrottle[n];
         for (int i = 0; i < n; i++)
-            _lastLogged[i] = long.MinValue;
+            _throttles[i] = new LogThrottle(LogInterval);
     }
 
     /// <summary>The defaults for a daemon whose soft fd limit is <paramref name="fdLimit"/>: the
@@ -142,19 +140,8 @@ public sealed class MountLimits
     private void LogRefusal(Resource r, uint uid, bool mountWide)
     {
         int i = (int)r;
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastLogged[i]);
-        if (last != long.MinValue && now - last < (long)LogInterval.TotalMilliseconds)
-        {
-            Interlocked.Increment(ref _unlogged[i]);
+        if (!_throttles[i].TryLog(out long more))
             return;
-        }
-        if (Interlocked.CompareExchange(ref _lastLogged[i], now, last) != last)
-        {
-            Interlocked.Increment(ref _unlogged[i]);
-            return;
-        }
-        long more = Interlocked.Exchange(ref _unlogged[i], 0);
         var c = _counters[i];
         if (mountWide)
             _log.Warning("limit: {Resource} refused to uid {Uid}: the mount holds {InUse} of {Cap} ({Option}); {Errno}; {More} more refused since the last such line",

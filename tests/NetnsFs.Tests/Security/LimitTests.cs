@@ -355,8 +355,9 @@ public sealed class LimitTests
     public void A_client_pipelining_refused_handoff_requests_neither_kills_the_daemon_nor_holds_back_another_user()
     {
         const long total = 100_000;
-        using var m = new NetnsfsMount("create,allow_other,mode=0777");
         using var bin = new TempDir("flood");
+        string log = Path.Combine(bin.Path, "daemon.log");
+        using var m = new NetnsfsMount($"create,allow_other,mode=0777,log={log}");
         string flood = Path.Combine(bin.Path, "handoff_flood");
         File.WriteAllText(flood + ".c", HandoffFlood);
         Run.Checked(Run.Process("cc", ["-O2", "-Wall", "-Werror", "-pthread", "-o", flood, flood + ".c"], TimeSpan.FromSeconds(60)));
@@ -370,6 +371,8 @@ public sealed class LimitTests
             Assert.That(victim, Does.StartWith("victim errno=0 fd=1 "), "the other user got its socket: " + r);
             Assert.That(seen, Is.InRange(1000, total / 2), "served while the flood ran (answers the flooder had then)");
             Assert.That(r.Stdout, Does.Contain($"flooder answers={total} of {total}"), "every flood request was answered: " + r);
+            Assert.That(File.ReadLines(log).Count(l => l.Contains("needs CAP_NET_RAW", StringComparison.Ordinal)), Is.InRange(1, 50),
+                "the refusals are logged, but not one line each: the flood cannot fill the log");
         });
     }
     [Test]
