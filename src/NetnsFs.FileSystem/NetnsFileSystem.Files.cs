@@ -124,8 +124,8 @@ public sealed partial class NetnsFileSystem
             }
             listener.Accept(req, caller, flags, (r, accepted) =>
             {
-                if (TakeAccepted(r, accepted) is { } counted)
-                    ReplyOpened(r, NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}", counted), created);
+                if (TakeAccepted(r, accepted) is { } counted && NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}", counted) is { } file)
+                    ReplyOpened(r, file, created);
             });
             return;
         }
@@ -157,7 +157,8 @@ public sealed partial class NetnsFileSystem
                 req.ReplyError(made.Error);
                 return;
             }
-            var file = NewSocketFile(req, view, made.Socket, description, charge);
+            if (NewSocketFile(req, view, made.Socket, description, charge) is not { } file)
+                return;
             if (made.Connecting)
                 file.BeginConnect();
             ReplyOpened(req, file, created);
@@ -169,17 +170,33 @@ public sealed partial class NetnsFileSystem
         }
     }
 
-    private SocketFile NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description, Limits.Charge charge) =>
-        new(socket, Session, _engine, description)
+    /// <summary>The socket file for a socket just made or accepted, or null when it cannot be watched
+    /// (epoll_ctl failed: the per-user max_user_watches, memory): then the socket is closed, its
+    /// charge released and the request answered with the errno, so nothing leaks and nothing hangs.</summary>
+    private SocketFile? NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description, Limits.Charge charge)
+    {
+        try
         {
-            Charge = charge.Own(),
-            Limits = Limits,
-            OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
-            OpenerUid = req.Uid,
-            View = view,
-            WriteBehind = _writeBehind,
-            Log = _log,
-        };
+            return new(socket, Session, _engine, description)
+            {
+                Charge = charge.Own(),
+                Limits = Limits,
+                OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
+                OpenerUid = req.Uid,
+                View = view,
+                WriteBehind = _writeBehind,
+                Log = _log,
+            };
+        }
+        catch (NetException e)
+        {
+            _log.Warning("open {Path} for pid {Pid} uid {Uid}: {Message}", description, req.Pid, req.Uid, e.Message);
+            socket.Dispose();
+            charge.Dispose();
+            req.ReplyError(e.Errno);
+            return null;
+        }
+    }
 
     /// <summary>The caller of a FUSE request, with the groups and capabilities its thread holds now.</summary>
     private static Caller CallerOf(FuseRequest req) => Caller.OfThread((int)req.Pid, req.Uid, req.Gid);
