@@ -52,15 +52,17 @@ public sealed class LimitTests
         import os, sys, threading, time
         fd = os.open(sys.argv[1], os.O_RDWR)
         data = b"x" * (1 << 20)
+        def say(line):
+            os.write(1, line.encode() + b"\n") # one write per line: print() from threads can interleave a line with another
         def one():
             try:
                 os.write(fd, data)
-                print("r ok", flush=True)
+                say("r ok")
             except OSError as e:
-                print("r %d" % e.errno, flush=True)
+                say("r %d" % e.errno)
         for _ in range(int(sys.argv[2])):
             threading.Thread(target=one, daemon=True).start()
-        print("started", flush=True)
+        say("started")
         time.sleep(600)
         """;
 
