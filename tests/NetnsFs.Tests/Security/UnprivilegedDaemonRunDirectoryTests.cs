@@ -141,7 +141,9 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         private static string BinaryFor(TempDir tmp)
         {
             string bin = Netnsfs.Binary;
-            if (Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", bin, "--version"]).ExitCode == 0)
+            // Through env: setpriv itself still holds root's capabilities when it execs, so it can
+            // reach a binary its target user cannot; the daemon's own exec (by env) must.
+            if (Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", "env", bin, "--version"]).ExitCode == 0)
                 return bin;
             string copy = tmp.Sub("bin");
             Run.Checked(Run.Process("cp", ["-a", Path.GetDirectoryName(bin) + "/.", copy]));
