@@ -6,21 +6,9 @@ namespace NetnsFs.Tests.Security;
 /// <summary>Issue 7's access rules, checked as an unprivileged user (uid 65534 through setpriv).</summary>
 public sealed class UnprivilegedCallerTests
 {
-    private const string Python = "/usr/bin/python3"; // pyenv's shim is not readable by nobody
+    private static RunResult AsNobody(string script, params string[] args) => AsUser.Python3(AsUser.Nobody, script, args);
 
-    private static RunResult AsNobody(string script, params string[] args) =>
-        Run.Process("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Python, "-c", script, .. args], TimeSpan.FromSeconds(30));
-
-    private const string TryOpen = """
-        import os, sys
-        for p in sys.argv[2:]:
-            try:
-                fd = os.open(os.path.join(sys.argv[1], p), os.O_RDWR | os.O_NONBLOCK)
-                print(p, "ok")
-                os.close(fd)
-            except OSError as e:
-                print(p, e.errno)
-        """;
+    private const string TryOpen = AsUser.TryOpen;
 
     [Test]
     public void Without_allow_other_nobody_is_denied_by_the_mount()
