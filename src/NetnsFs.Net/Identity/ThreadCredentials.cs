@@ -46,7 +46,8 @@ public static unsafe class ThreadCredentials
         if (caller.Uid == DaemonUid && caller.Gid == DaemonGid && caller.Groups.SequenceEqual(OriginalGroups) &&
             (lent & NetworkCapabilities) == NetworkCapabilities)
             return default; // root with every network capability: the daemon as it is
-        Span<uint> groups = stackalloc uint[Math.Min(caller.Groups.Count, 65536)];
+        int count = Math.Min(caller.Groups.Count, 65536); // NGROUPS_MAX
+        Span<uint> groups = count <= 256 ? stackalloc uint[count] : new uint[count];
         for (int i = 0; i < groups.Length; i++)
             groups[i] = caller.Groups[i];
         // Groups and gid first, while this thread still has CAP_SETGID; the uid last: leaving
