@@ -42,10 +42,10 @@ public static unsafe class ThreadCredentials
     {
         if (!CanSwitch || caller.IsDaemon)
             return default;
-        ulong lent = caller.Capabilities & (NetworkCapabilities | extra);
-        if (caller.Uid == DaemonUid && caller.Gid == DaemonGid && caller.Groups.SequenceEqual(OriginalGroups) &&
-            (lent & NetworkCapabilities) == NetworkCapabilities)
-            return default; // root with every network capability: the daemon as it is
+        ulong usable = NetworkCapabilities | extra;
+        ulong lent = caller.Capabilities & usable;
+        if (caller.Uid == DaemonUid && caller.Gid == DaemonGid && caller.Groups.SequenceEqual(OriginalGroups) && lent == usable)
+            return default; // root holding every capability the call may use: the daemon as it is
         int count = Math.Min(caller.Groups.Count, 65536); // NGROUPS_MAX
         Span<uint> groups = count <= 256 ? stackalloc uint[count] : new uint[count];
         for (int i = 0; i < groups.Length; i++)
