@@ -42,6 +42,7 @@ bench: deps publish
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/run
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/handoff-cost
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/many-namespaces
+	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/held-writes
 
 # Fuzzing with SharpFuzz + AFL++ (tests/NetnsFs.Fuzz/RESULTS.md); FUZZ_SECONDS per target.
 fuzz:
