@@ -73,12 +73,7 @@ public sealed class SystemdUnitTests
         BackgroundProcess? main = null;
         try
         {
-            foreach (var pre in unit["ExecStartPre"])
-                Run.Checked(RunLine(pre, dir, "create"));
-            var start = Expand(unit["ExecStart"].Single(), dir, "create");
-            main = new BackgroundProcess(start[0], start[1..]);
-            foreach (var post in unit["ExecStartPost"])
-                Assert.That(RunLine(post, dir, "create").ExitCode, Is.Zero, main.Output);
+            main = StartAsSystemdWould(unit, dir, "create");
             var j = Sockets.HeldWritesKit.Run(Path.Combine(dir, "ns"), tmp, dir, main.Pid, "SIGTERM", 0);
             string? end = j.GetProperty("end").GetString();
             Assert.Multiple(() =>
@@ -151,12 +146,7 @@ public sealed class SystemdUnitTests
         BackgroundProcess? main = null;
         try
         {
-            foreach (var pre in unit["ExecStartPre"])
-                Run.Checked(RunLine(pre, dir, "create"));
-            var start = Expand(unit["ExecStart"].Single(), dir, "create");
-            main = new BackgroundProcess(start[0], start[1..]);
-            foreach (var post in unit["ExecStartPost"])
-                Assert.That(RunLine(post, dir, "create").ExitCode, Is.Zero, main.Output);
+            main = StartAsSystemdWould(unit, dir, "create");
             Run.Checked(Run.Process("kill", ["-KILL", main.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
             main.WaitExit(TimeSpan.FromSeconds(10));
             Assert.That(Mounts.IsMounted(dir), Is.True, "a dead mount stays");
@@ -169,6 +159,27 @@ public sealed class SystemdUnitTests
             main?.Dispose();
             Mounts.Detach(dir);
         }
+    }
+
+    /// <summary>ExecStartPre, ExecStart (the daemon in the foreground, as the unit's main process)
+    /// and ExecStartPost of the unit, as systemd runs them for a start; each step must succeed.</summary>
+    private static BackgroundProcess StartAsSystemdWould(Dictionary<string, List<string>> unit, string dir, string options)
+    {
+        foreach (var pre in unit["ExecStartPre"])
+            Run.Checked(RunLine(pre, dir, options));
+        var start = Expand(unit["ExecStart"].Single(), dir, options);
+        var main = new BackgroundProcess(start[0], start[1..]);
+        try
+        {
+            foreach (var post in unit["ExecStartPost"])
+                Assert.That(RunLine(post, dir, options).ExitCode, Is.Zero, main.Output);
+        }
+        catch
+        {
+            main.Dispose();
+            throw;
+        }
+        return main;
     }
 
     /// <summary>Key → values of the unit file (all sections; a key may repeat).</summary>
