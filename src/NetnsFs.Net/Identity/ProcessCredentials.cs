@@ -4,7 +4,7 @@ using static NetnsFs.Net.Native.CredentialLibc;
 namespace NetnsFs.Net.Identity;
 
 /// <summary>Reads a caller's supplementary groups and effective capabilities from
-/// /proc/TGID/task/TID/status, pinned by a pidfd so that a pid reused while it is read cannot lend
+/// /proc/TID/status, pinned by a pidfd so that a pid reused while it is read cannot lend
 /// its rights: the process must still be alive after the read and must still be the user the
 /// kernel named. A thread that does not lead its process is pinned by its own pidfd where the
 /// kernel has PIDFD_THREAD (6.9), else by its process's (whose thread it must be).</summary>
@@ -20,7 +20,7 @@ public static class ProcessCredentials
 
     /// <summary>The groups and capabilities of thread (or process) <paramref name="tid"/>, or null
     /// when they cannot be read safely or it is no longer the user <paramref name="uid"/>,
-    /// <paramref name="gid"/> (fsuid, fsgid: what FUSE and SO_PEERCRED report).</summary>
+    /// <paramref name="gid"/> (FUSE reports the fsuid and fsgid, SO_PEERCRED the euid and egid).</summary>
     public static Held? Read(int tid, uint uid, uint gid)
     {
         if (tid <= 0)
