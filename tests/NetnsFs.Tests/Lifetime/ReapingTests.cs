@@ -58,18 +58,7 @@ public sealed class ReapingTests
         int daemon = 0;
         try
         {
-            var env = new Dictionary<string, string>
-            {
-                ["NETNSFS"] = Netnsfs.Binary,
-                ["DIR"] = dir,
-                ["PEER"] = veth.Peer,
-                ["HOLD"] = sigkill ? "1" : "0",
-                ["MULTI"] = multi ? "1" : "0",
-                ["PEER2"] = veth2.Peer,
-            };
-            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
-            holder.WaitReady(TimeSpan.FromSeconds(60));
-            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            using var holder = StartHolder(dir, veth, new() { ["HOLD"] = sigkill ? "1" : "0", ["MULTI"] = multi ? "1" : "0", ["PEER2"] = veth2.Peer }, out daemon);
             // (The script checked that the peer arrived in DIR/net/dev. Without HOLD its shell may be
             // gone, and everything reaped, by now.)
             Assert.That(veth.PeerOnHost, Is.False, "the peer moved into the mount's namespace");
@@ -123,20 +112,10 @@ public sealed class ReapingTests
         int daemon = 0;
         try
         {
-            var env = new Dictionary<string, string>
-            {
-                ["NETNSFS"] = Netnsfs.Binary,
-                ["DIR"] = dir,
-                ["PEER"] = veth.Peer,
-                ["HOLD"] = "1",
-                ["MULTI"] = "0",
-                ["PEER2"] = veth2.Peer,
-            };
+            var settings = new Dictionary<string, string> { ["HOLD"] = "1", ["MULTI"] = "0", ["PEER2"] = veth2.Peer };
             if (fakeTools)
-                env["PATH"] = evil + ":" + Environment.GetEnvironmentVariable("PATH");
-            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
-            holder.WaitReady(TimeSpan.FromSeconds(60));
-            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+                settings["PATH"] = evil + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var holder = StartHolder(dir, veth, settings, out daemon);
             Assert.That(MountsOf(holder.Pid, dir), Is.Not.Empty, "mounted in the holder's mount namespace");
 
             Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
@@ -169,19 +148,8 @@ public sealed class ReapingTests
         int daemon = 0;
         try
         {
-            var env = new Dictionary<string, string>
-            {
-                ["NETNSFS"] = Netnsfs.Binary,
-                ["DIR"] = dir,
-                ["PEER"] = veth.Peer,
-                ["HOLD"] = "1",
-                ["MULTI"] = "0",
-                ["NO_NSENTER"] = "1",
-                ["EXTRA"] = $"log={log}", // the default stop_timeout (5 s)
-            };
-            using var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
-            holder.WaitReady(TimeSpan.FromSeconds(60));
-            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            // The default stop_timeout (5 s).
+            using var holder = StartHolder(dir, veth, new() { ["HOLD"] = "1", ["MULTI"] = "0", ["NO_NSENTER"] = "1", ["EXTRA"] = $"log={log}" }, out daemon);
             Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
             Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon stopped");
             string text = File.ReadAllText(log);
@@ -195,6 +163,26 @@ public sealed class ReapingTests
         finally
         {
             LifetimeKit.KillDaemon(daemon);
+        }
+    }
+
+    /// <summary>Runs <see cref="MountInPrivateNs"/> in a fresh private mount namespace with the
+    /// binary under test, DIR and PEER set and <paramref name="settings"/> added, waits until it has
+    /// mounted, and gives the daemon's pid.</summary>
+    private static Background StartHolder(string dir, VethPair veth, Dictionary<string, string> settings, out int daemon)
+    {
+        var env = new Dictionary<string, string>(settings) { ["NETNSFS"] = Netnsfs.Binary, ["DIR"] = dir, ["PEER"] = veth.Peer };
+        var holder = new Background("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", MountInPrivateNs], env);
+        try
+        {
+            holder.WaitReady(TimeSpan.FromSeconds(60));
+            daemon = int.Parse(holder.Lines.First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
+            return holder;
+        }
+        catch
+        {
+            holder.Dispose();
+            throw;
         }
     }
 }
