@@ -150,13 +150,14 @@ public sealed class CallerCredentialTests
         Assert.That(r.Stdout.Trim(), Is.EqualTo("listener 65534 65534"), "a client of the listener sees who made it\n" + r);
     }
 
-    private const string PingPy = """
+    /// <summary>argv: MOUNT PATH LABEL. Opens MOUNT/PATH and prints "LABEL ok" or "LABEL ERRNO-NAME".</summary>
+    private const string TryOpenPy = """
         import errno, os, sys
         try:
-            os.close(os.open(os.path.join(sys.argv[1], "inet;dgram;icmp"), os.O_RDWR))
-            print("ping ok")
+            os.close(os.open(os.path.join(sys.argv[1], sys.argv[2]), os.O_RDWR))
+            print(sys.argv[3], "ok")
         except OSError as e:
-            print("ping", errno.errorcode[e.errno])
+            print(sys.argv[3], errno.errorcode[e.errno])
         """;
 
     [Test]
@@ -166,10 +167,10 @@ public sealed class CallerCredentialTests
         using var m = new NetnsfsMount("create,allow_other,mode=0777");
         void Range(string range) => Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "sysctl", "-qw", $"net.ipv4.ping_group_range={range}"]));
         Range("4242 4242");
-        var member = As(Nobody, tmp, PingPy, [m.Dir], groups: "4242");
-        var outsider = As(Nobody, tmp, PingPy, [m.Dir]);
+        var member = As(Nobody, tmp, TryOpenPy, [m.Dir, "inet;dgram;icmp", "ping"], groups: "4242");
+        var outsider = As(Nobody, tmp, TryOpenPy, [m.Dir, "inet;dgram;icmp", "ping"]);
         Range("0 0");
-        var notRoot = As(Nobody, tmp, PingPy, [m.Dir], groups: "4242");
+        var notRoot = As(Nobody, tmp, TryOpenPy, [m.Dir, "inet;dgram;icmp", "ping"], groups: "4242");
         Assert.Multiple(() =>
         {
             Assert.That(member.Stdout.Trim(), Is.EqualTo("ping ok"), "a member of a group in ping_group_range may ping\n" + member);
@@ -218,15 +219,6 @@ public sealed class CallerCredentialTests
         }
     }
 
-    private const string TryRawPy = """
-        import errno, os, sys
-        try:
-            os.close(os.open(os.path.join(sys.argv[1], "inet;raw;icmp"), os.O_RDWR))
-            print("raw ok")
-        except OSError as e:
-            print("raw", errno.errorcode[e.errno])
-        """;
-
     [Test]
     public void A_root_caller_the_mount_cannot_see_gets_no_privilege()
     {
@@ -238,9 +230,9 @@ public sealed class CallerCredentialTests
         try
         {
             Assert.That(SocketKit.Eventually(() => Mounts.IsMounted(dir), TimeSpan.FromSeconds(20)), Is.True, daemon.Stderr);
-            var r = SocketKit.Python(tmp, TryRawPy, dir);
+            var r = SocketKit.Python(tmp, TryOpenPy, dir, "inet;raw;icmp", "raw");
             Assert.That(r.Stdout.Trim(), Is.EqualTo("raw EPERM"), "uid 0 with pid 0 fails closed\n" + r);
-            Assert.That(SocketKit.Python(tmp, TryRawPy.Replace("inet;raw;icmp", "inet;stream;tcp", StringComparison.Ordinal), dir).Stdout.Trim(), Is.EqualTo("raw ok"),
+            Assert.That(SocketKit.Python(tmp, TryOpenPy, dir, "inet;stream;tcp", "stream").Stdout.Trim(), Is.EqualTo("stream ok"),
                 "an unprivileged socket is still made for it");
         }
         finally
