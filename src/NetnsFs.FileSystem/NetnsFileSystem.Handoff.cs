@@ -96,7 +96,8 @@ public sealed partial class NetnsFileSystem
     {
         try
         {
-            view.EnsureHandoff(() => HandoffConnection.Configure(new HandoffServer(HandoffPath(view), this, view, _layout, _settings.Policy, _engine, _settings.Log), _settings.Limits, _settings.HandoffIdle));
+            view.EnsureHandoff(() => new HandoffServer(HandoffPath(view), this, view, _layout, _settings.Policy, _engine, _settings.Log,
+                new HandoffConnection.Settings(Limits, _settings.HandoffIdle)));
         }
         catch (Exception e) when (e is NetException or IOException or ObjectDisposedException)
         {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.Client;
@@ -26,16 +25,8 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     public const int AcceptsPerEvent = 16;
 
     /// <summary>What a handoff server's connections are bounded by (set once by the filesystem).</summary>
+    /// <summary>What a handoff server's connections are held to: the mount's limits and the idle time.</summary>
     internal sealed record Settings(MountLimits Limits, TimeSpan Idle);
-
-    private static readonly ConditionalWeakTable<HandoffServer, Settings> Configured = new();
-
-    /// <summary>Gives <paramref name="server"/>'s connections their limits and idle time.</summary>
-    internal static HandoffServer Configure(HandoffServer server, MountLimits limits, TimeSpan idle)
-    {
-        Configured.AddOrUpdate(server, new Settings(limits, idle));
-        return server;
-    }
 
     private readonly HandoffServer _server;
     private readonly NetSocket _socket;
@@ -57,12 +48,8 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         _server = server;
         _socket = socket;
         _peer = peer;
-        var settings = Configured.TryGetValue(server, out var s) ? s : null;
-        if (settings is not null)
-        {
-            _charge = settings.Limits.Take(Resource.Handoffs, peer.AtConnect.Uid, out _refused);
-            _idle = settings.Idle;
-        }
+        _charge = server.Settings.Limits.Take(Resource.Handoffs, peer.AtConnect.Uid, out _refused);
+        _idle = server.Settings.Idle;
         _key = server.Engine.Register(socket.Fd, this);
         if (_refused != 0)
         {

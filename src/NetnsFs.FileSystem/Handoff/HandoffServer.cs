@@ -27,8 +27,9 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
     private readonly HashSet<HandoffConnection> _connections = [];
     private bool _disposed;
 
-    public HandoffServer(string socketPath, NetnsFileSystem fs, NamespaceView view, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log)
+    internal HandoffServer(string socketPath, NetnsFileSystem fs, NamespaceView view, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log, HandoffConnection.Settings settings)
     {
+        Settings = settings;
         _fs = fs;
         _view = view;
         _engine = engine;
@@ -80,6 +81,9 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         }
         _engine.Requeue(_key);
     }
+
+    /// <summary>Limits and idle time of its connections.</summary>
+    internal HandoffConnection.Settings Settings { get; }
 
     internal ReadinessEngine Engine => _engine;
     internal ILogger Log => _log;
