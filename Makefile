@@ -16,7 +16,7 @@ DEB        := artifacts/netnsfs_$(VERSION)_amd64.deb
 # Debian packages the tests and the demo need; installed only when missing.
 DEB_PACKAGES := fuse3 iproute2 util-linux libcap2-bin nftables python3 gcc libc6-dev socat clang zlib1g-dev perl libsocket-msghdr-perl nodejs
 
-.PHONY: all build test demo install install-files uninstall publish deb deps clean bench fuzz soak
+.PHONY: all build unit test demo install install-files uninstall publish deb deps clean bench fuzz soak
 
 all: build
 
@@ -32,8 +32,12 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The pure parts (grammar, codecs, tables): no root, no /dev/fuse, no Python; any user may run them.
+unit:
+	$(DOTNET) test tests/NetnsFs.UnitTests/NetnsFs.UnitTests.csproj -c $(CONFIG) --nologo $(UNIT_ARGS)
+
 # The end-to-end tests run the NativeAOT binary, the one `make install` ships.
-test: deps publish
+test: deps publish unit
 	NETNSFS_BIN=$(CURDIR)/$(PUBLISH)/netnsfs $(DOTNET) test tests/NetnsFs.Tests/NetnsFs.Tests.csproj -c $(CONFIG) --nologo \
 	  --logger "console;verbosity=normal" $(TEST_ARGS)
 
