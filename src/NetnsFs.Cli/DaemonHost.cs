@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
 using NetnsFs.FileSystem;
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Mounting;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using Serilog;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -23,7 +25,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         string runDir = Cli.RunDirectory.Create(log);
         var settings = new FileSystemSettings(layout, engine, log,
             (netnsName, _) => Net.Names.ResolverConfig.For(netnsName ?? NetnsName(options), options.HostsFile, options.ResolvConf),
-            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther, (uint)Mono.Unix.Native.Syscall.getuid(), (uint)Mono.Unix.Native.Syscall.getgid()), MountInfo,
+            runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther, getuid(), getgid()), MountInfo,
             (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces),
             (int)options.Linger)
         { Limits = FileSystem.Limits.MountLimits.ForFdLimit(FdLimit.Current, options.Limits, log), HandoffIdle = TimeSpan.FromSeconds(options.HandoffIdle) };
@@ -145,11 +147,12 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
 
     public static MountLayout Layout(MountOptions o)
     {
-        uint uid = o.Uid ?? (uint)Mono.Unix.Native.Syscall.getuid();
-        uint gid = o.Gid ?? (uint)Mono.Unix.Native.Syscall.getgid();
-        uint root = o.Mode ?? 0x1ED; // 0755
-        // Socket files carry the root's read/write bits; directories its search bits.
-        uint file = root & 0x1B6; // rw-rw-rw- masked by the root mode
+        uint uid = o.Uid ?? getuid();
+        uint gid = o.Gid ?? getgid();
+        uint root = o.Mode ?? ModeBits.DirectoryDefault;
+        // Directories carry the root's mode as it is; socket files its read and write bits only
+        // (a socket file is not executable).
+        uint file = root & ModeBits.ReadWrite;
         return new MountLayout(uid, gid, root, root, file);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using NetnsFs.Client;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -7,7 +8,7 @@ namespace NetnsFs.Cli;
 /// for each socket, then replaces itself with COMMAND (same pid), the sockets as fds 3, 4, ... and
 /// LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set as systemd socket activation does. COMMAND runs in
 /// the caller's own namespaces; only its sockets live in DIR's.</summary>
-public static unsafe partial class ExecCommand
+public static class ExecCommand
 {
     public static int Run(string[] args)
     {
@@ -40,8 +41,6 @@ public static unsafe partial class ExecCommand
         Console.Error.WriteLine($"netnsfs exec: {command[0]}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         return 127;
     }
-
-    private const int F_DUPFD_CLOEXEC = 1030;
 
     /// <summary>Moves the sockets to fds 3, 4, ... (as systemd passes them), first each to a free fd
     /// above that range (F_DUPFD_CLOEXEC: whatever the fd limit, unlike a fixed staging number), so
@@ -120,16 +119,4 @@ public static unsafe partial class ExecCommand
             result[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
         return result; // freed by execve's success; on failure the process exits
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int execve(string path, nint[] argv, nint[] envp);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int dup2(int oldfd, int newfd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fcntl(int fd, int cmd, int arg);
 }

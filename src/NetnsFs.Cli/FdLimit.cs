@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Serilog;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -9,23 +10,8 @@ namespace NetnsFs.Cli;
 /// once at start (a process may, without privilege) and sizes its per-mount limits from it
 /// (FileSystem.Limits.MountLimits.ForFdLimit). Children it runs (unshare, nsenter) do not
 /// inherit much: they exec and exit.</summary>
-internal static unsafe partial class FdLimit
+internal static unsafe class FdLimit
 {
-    private const int RLIMIT_NOFILE = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Cur;
-        public ulong Max;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int getrlimit(int resource, RLimit* rlim);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setrlimit(int resource, RLimit* rlim);
-
     /// <summary>The soft limit now (after <see cref="Raise"/>).</summary>
     public static long Current
     {

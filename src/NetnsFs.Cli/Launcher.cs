@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using NetnsFs.Fuse.Mounting;
 using NetnsFs.Net.Namespaces;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -35,8 +36,8 @@ public static class Launcher
         }
         finally
         {
-            Native.close(ready.Write);
-            Native.close(go.Read);
+            close(ready.Write);
+            close(go.Read);
         }
         try
         {
@@ -50,15 +51,15 @@ public static class Launcher
         }
         catch (FuseMountException)
         {
-            Native.close(go.Write); // EOF: the daemon exits without serving
-            Native.close(fuseFd);
+            close(go.Write); // EOF: the daemon exits without serving
+            close(fuseFd);
             throw;
         }
-        Native.close(fuseFd);
+        close(fuseFd);
         Native.WriteAll(go.Write, "g");
-        Native.close(go.Write);
+        close(go.Write);
         string? answer = Native.ReadLine(ready.Read, ReadyTimeoutMs);
-        Native.close(ready.Read);
+        close(ready.Read);
         if (answer is not null && answer.StartsWith("OK", StringComparison.Ordinal))
             return 0;
         Console.Error.WriteLine($"netnsfs: {cmd.MountPoint}: " + (answer switch
@@ -86,8 +87,8 @@ public static class Launcher
             AllowOther = o.AllowOther,
             DefaultPermissions = o.DefaultPermissions ?? o.AllowOther,
             RootMode = 0x4000 | DaemonHost.Layout(o).RootPermissions,
-            UserId = (uint)Mono.Unix.Native.Syscall.getuid(),
-            GroupId = (uint)Mono.Unix.Native.Syscall.getgid(),
+            UserId = getuid(),
+            GroupId = getgid(),
         };
     }
 

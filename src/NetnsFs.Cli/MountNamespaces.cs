@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using NetnsFs.Client;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -14,11 +16,8 @@ namespace NetnsFs.Cli;
 /// try to tell.)
 /// The tools are run by absolute path, found once when the daemon starts: never looked up in the
 /// PATH root was started with, where a directory another user can write would hand them root.</summary>
-public static unsafe partial class MountNamespaces
+public static class MountNamespaces
 {
-    private const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
-    private const int AT_EMPTY_PATH = 0x1000, STATX_BASIC_STATS = 0x7FF;
-
     /// <summary>util-linux unshare, which starts the daemon in its own mount namespace.</summary>
     public const string Unshare = "/usr/bin/unshare";
 
@@ -48,7 +47,7 @@ public static unsafe partial class MountNamespaces
 
     /// <summary>Whether the daemon should leave our mount namespace: only root can make one.</summary>
     public static bool DaemonNeedsOwn() =>
-        Mono.Unix.Native.Syscall.geteuid() == 0 && InodeOf("self") != 0 && File.Exists(Unshare);
+        geteuid() == 0 && InodeOf("self") != 0 && File.Exists(Unshare);
 
     /// <summary>An fd (O_CLOEXEC) of mount namespace <paramref name="inode"/>, opened through a
     /// process living there, or -1 if none is left. The inode is checked on the opened fd, not on
@@ -113,21 +112,13 @@ public static unsafe partial class MountNamespaces
     /// <summary>A regular executable owned by root that no one else may write.</summary>
     private static bool IsRootsExecutable(string path)
     {
-        byte* stx = stackalloc byte[256];
-        if (statx(-100 /* AT_FDCWD */, path, 0, STATX_BASIC_STATS, stx) != 0)
+        if (FileStatus.OfPath(path, followLinks: true, out var st) != 0)
             return false;
-        uint uid = *(uint*)(stx + 20);
-        ushort mode = *(ushort*)(stx + 28);
-        const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IWGRP = 0x10, S_IWOTH = 0x2, S_IXUSR = 0x40;
-        return uid == 0 && (mode & S_IFMT) == S_IFREG && (mode & (S_IWGRP | S_IWOTH)) == 0 && (mode & S_IXUSR) != 0;
+        return st.Uid == 0 && st.Type == S_IFREG && (st.Permissions & (S_IWGRP | S_IWOTH)) == 0 && (st.Permissions & S_IXUSR) != 0;
     }
 
-    /// <summary>st_ino of an fd, from statx (the same layout on every architecture); 0 if unknown.</summary>
-    private static ulong InodeOfFd(int fd)
-    {
-        byte* stx = stackalloc byte[256];
-        return statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, stx) == 0 ? *(ulong*)(stx + 32) : 0;
-    }
+    /// <summary>st_ino of an fd; 0 if unknown.</summary>
+    private static ulong InodeOfFd(int fd) => FileStatus.OfFd(fd, out var st) == 0 ? st.Inode : 0;
 
     /// <summary>In the daemon's own copy of the mount namespace: lazily unmounts the copies of every
     /// FUSE mount (other netnsfs mounts among them). A copy keeps its filesystem alive, so a daemon
@@ -146,20 +137,8 @@ public static unsafe partial class MountNamespaces
                 continue;
             string target = fields[1].Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
                 .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);
-            if (umount2(target, 2 /* MNT_DETACH */) != 0)
+            if (umount2(target, MNT_DETACH) != 0)
                 log.Debug("detaching the copy of {Target}: errno {Errno}", target, Marshal.GetLastPInvokeError());
         }
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int umount2(string target, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 }

@@ -1,43 +1,12 @@
 using System.Runtime.InteropServices;
-using NetnsFs.Interop;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
-/// <summary>Process plumbing for the launcher and the daemon (pipes, fd flags, session).</summary>
-internal static unsafe partial class Native
+/// <summary>Process plumbing for the launcher and the daemon (pipes, fd flags, stdio), made of the
+/// libc calls in src/Interop.</summary>
+internal static unsafe class Native
 {
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int pipe2(int* fds, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int fcntl(int fd, int cmd, int arg);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int setsid();
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int dup2(int oldfd, int newfd);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int close(int fd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint read(int fd, byte* buf, nint count);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint write(int fd, byte* buf, nint count);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(PollFd* fds, nuint nfds, int timeout);
-
-    public const int F_SETFD = 2;
-    public const int FD_CLOEXEC = 1;
-    public const int O_RDWR = 2;
-    public const int O_CLOEXEC = 0x80000;
-
     public static void SetInheritable(int fd, bool inheritable) => fcntl(fd, F_SETFD, inheritable ? 0 : FD_CLOEXEC);
 
     /// <summary>Marks every fd above 2 close-on-exec except <paramref name="keep"/>: fds we inherited
@@ -88,7 +57,7 @@ internal static unsafe partial class Native
             int left = (int)(deadline - Environment.TickCount64);
             if (left <= 0)
                 return null;
-            PollFd pfd = new() { Fd = fd, Events = 1 };
+            PollFd pfd = new() { Fd = fd, Events = POLLIN };
             if (poll(&pfd, 1, left) <= 0)
                 continue;
             if (read(fd, &b, 1) <= 0 || b == (byte)'\n')
@@ -96,10 +65,6 @@ internal static unsafe partial class Native
             result.Add(b);
         }
     }
-
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int dup(int fd);
 
     /// <summary>Points our stdin, stdout and stderr at /dev/null until disposed: a child started
     /// meanwhile inherits /dev/null, not our caller's terminal or pipes (which it would otherwise

@@ -1,6 +1,8 @@
 using NetnsFs.Fuse.Mounting;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
+using NetnsFs.Interop;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -26,6 +28,12 @@ public static class Program
             {
                 Console.Out.WriteLine($"netnsfs {Version}");
                 return 0;
+            }
+            // The struct layouts handed to libc and the kernel are x86-64's: anywhere else, one line and exit 1.
+            if (LibcLayouts.RefusalForThisProcess() is { } refusal)
+            {
+                Console.Error.WriteLine("netnsfs: " + refusal);
+                return 1;
             }
             if (args.Length > 0 && args[0] == "exec")
                 return ExecCommand.Run(args[1..]);
@@ -64,7 +72,7 @@ public static class Program
 
     private static int RunDaemon(DaemonArgs d, CommandLine cmd)
     {
-        Native.setsid();
+        setsid();
         Native.DetachStdio();
         var log = Logging.Create(cmd.Options, foreground: false);
         FdLimit.Raise(log);
@@ -76,13 +84,13 @@ public static class Program
         Native.WriteAll(d.ReadyFd, DaemonArgs.Started + "\n");
         // Wait for the launcher's mount: /dev/fuse answers EPERM until it exists.
         string go = Native.ReadLine(d.GoFd, 30000) ?? ""; // "g", then EOF
-        Native.close(d.GoFd);
+        close(d.GoFd);
         if (go != "g")
             return 1;
         void Ready(string answer)
         {
             Native.WriteAll(d.ReadyFd, answer + "\n");
-            Native.close(d.ReadyFd);
+            close(d.ReadyFd);
         }
         try
         {

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using NetnsFs.Client;
+using NetnsFs.FileSystem.Nodes;
+using NetnsFs.Interop;
 using Serilog;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
 
@@ -16,10 +19,10 @@ namespace NetnsFs.Cli;
 /// start (in /tmp another user may have made it first). Everything after the parent's check is done
 /// relative to directory fds opened with O_NOFOLLOW, and removal unlinks entry by entry with
 /// unlinkat: no recursive delete by a path that a swapped subdirectory could redirect.</para></summary>
-internal static partial class RunDirectory
+internal static class RunDirectory
 {
-    private const uint GroupOrOtherWrite = 0x12; // 0022
-    private const uint DirMode = 0x1ED;          // 0755
+    private const uint GroupOrOtherWrite = S_IWGRP | S_IWOTH;
+    private const uint DirMode = ModeBits.DirectoryDefault;
 
     /// <summary>Where the run directories of a daemon with this identity and environment live.</summary>
     public static string ParentFor(uint euid, uint uid, string? xdgRuntimeDir) =>
@@ -58,7 +61,7 @@ internal static partial class RunDirectory
             }
         }
         bool made = mkdir(parent, DirMode) == 0;
-        if (!made && Marshal.GetLastPInvokeError() != EEXIST)
+        if (!made && Marshal.GetLastPInvokeError() != (int)Errno.EEXIST)
             throw new IOException($"run directory {parent}: cannot create it: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         int parentFd = OpenDirectory(FileStatus.AtFdCwd, parent, parent);
         try
@@ -178,7 +181,7 @@ internal static partial class RunDirectory
         if (fd < 0)
         {
             int e = Marshal.GetLastPInvokeError();
-            string why = e is ELOOP or ENOTDIR ? "is not a directory (or is a symlink)" : Marshal.GetPInvokeErrorMessage(e);
+            string why = (Errno)e is Errno.ELOOP or Errno.ENOTDIR ? "is not a directory (or is a symlink)" : Marshal.GetPInvokeErrorMessage(e);
             throw new IOException($"run directory {shownAs} {why}: refusing to put handoff sockets there");
         }
         return fd;
@@ -197,40 +200,4 @@ internal static partial class RunDirectory
                 "refusing to put handoff sockets there (remove it, or set XDG_RUNTIME_DIR)");
         }
     }
-
-    private const int O_RDONLY = 0;
-    private const int O_DIRECTORY = 0x10000;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_CLOEXEC = 0x80000;
-    private const int AT_REMOVEDIR = 0x200;
-    private const int EEXIST = 17;
-    private const int ENOTDIR = 20;
-    private const int ELOOP = 40;
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
-
-    [LibraryImport("libc")]
-    private static partial uint getuid();
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdir(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdirat(int dirfd, string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int openat(int dirfd, string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int unlinkat(int dirfd, string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fchmod(int fd, uint mode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }

@@ -1,22 +1,12 @@
 using System.Runtime.InteropServices;
 using NetnsFs.Interop;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Client;
 
 /// <summary>sendmsg/recvmsg with one SCM_RIGHTS fd: what .NET's Socket API does not offer.</summary>
-public static unsafe partial class FdPassing
+public static unsafe class FdPassing
 {
-    private const int SOL_SOCKET = 1;
-    private const int SCM_RIGHTS = 1;
-    private const int MSG_CMSG_CLOEXEC = 0x40000000;
-    private const int MSG_NOSIGNAL = 0x4000;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint sendmsg(int fd, MsgHdr* msg, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint recvmsg(int fd, MsgHdr* msg, int flags);
-
     private static readonly int ControlSpace = (sizeof(CmsgHdr) + sizeof(int) + 7) & ~7;
 
     /// <summary>Sends <paramref name="data"/> with <paramref name="fd"/> attached (or none if -1).
@@ -43,9 +33,6 @@ public static unsafe partial class FdPassing
             return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
         }
     }
-
-    private const int MSG_CTRUNC = 0x8;
-    private const int EPROTO = 71;
 
     /// <summary>Room for this many fds: a well-formed reply has one; more lets the kernel hand over
     /// (and us close) what a misbehaving server sends instead of truncating silently.</summary>
@@ -93,7 +80,7 @@ public static unsafe partial class FdPassing
             {
                 Close(fd);
                 fd = -1;
-                return -EPROTO;
+                return -(int)Errno.EPROTO;
             }
             return (int)n;
         }
@@ -105,7 +92,4 @@ public static unsafe partial class FdPassing
         if (fd >= 0)
             close(fd);
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Client;
 
@@ -7,14 +9,14 @@ namespace NetnsFs.Client;
 /// statx has one layout on every architecture, unlike struct stat.</summary>
 public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint DevMajor, uint DevMinor)
 {
-    public const uint TypeMask = 0xF000;
-    public const uint Directory = 0x4000;
-    public const uint Socket = 0xC000;
-    public const uint Symlink = 0xA000;
+    public const uint TypeMask = S_IFMT;
+    public const uint Directory = S_IFDIR;
+    public const uint Socket = S_IFSOCK;
+    public const uint Symlink = S_IFLNK;
 
-    public const int AtFdCwd = -100;
-    public const int AtSymlinkNoFollow = 0x100;
-    public const int AtEmptyPath = 0x1000;
+    public const int AtFdCwd = AT_FDCWD;
+    public const int AtSymlinkNoFollow = AT_SYMLINK_NOFOLLOW;
+    public const int AtEmptyPath = AT_EMPTY_PATH;
 
     public uint Type => Mode & TypeMask;
 
@@ -26,7 +28,7 @@ public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, 
     public static unsafe int Get(int dirFd, string path, int flags, out FileStatus status)
     {
         Statx buf = default;
-        if (statx(dirFd, path, flags, StatxBasicStats, &buf) != 0)
+        if (statx(dirFd, path, flags, STATX_BASIC_STATS, &buf) != 0)
         {
             status = default;
             return Marshal.GetLastPInvokeError();
@@ -44,24 +46,7 @@ public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, 
 
     public override string ToString()
     {
-        string type = Type switch { Directory => "directory", Socket => "socket", Symlink => "symlink", 0x8000 => "file", _ => "special file" };
+        string type = Type switch { Directory => "directory", Socket => "socket", Symlink => "symlink", S_IFREG => "file", _ => "special file" };
         return $"{type}, mode 0{Convert.ToString(Permissions, 8)}, owner {Uid}:{Gid}";
     }
-
-    private const uint StatxBasicStats = 0x7FF;
-
-    /// <summary>struct statx (linux/stat.h): only the fields read here.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct Statx
-    {
-        [FieldOffset(20)] public uint Uid;
-        [FieldOffset(24)] public uint Gid;
-        [FieldOffset(28)] public ushort Mode;
-        [FieldOffset(32)] public ulong Ino;
-        [FieldOffset(136)] public uint DevMajor;
-        [FieldOffset(140)] public uint DevMinor;
-    }
-
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, Statx* buf);
 }

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using NetnsFs.Interop;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Client;
 
@@ -15,17 +17,13 @@ public static class HandoffTrust
 {
     public const string NotServedByDaemon = "handoff socket is not served by the netnsfs daemon";
 
-    private const int SOL_SOCKET = 1;
-    private const int SO_PEERCRED = 17;
-    private const int EPERM = 1;
-
     /// <summary>Throws <see cref="NetnsSocketException"/> (EPERM) unless <paramref name="conn"/>,
     /// connected to <paramref name="mountDir"/>'s handoff socket, is served by root or the mount's owner.</summary>
     public static void Verify(Socket conn, string mountDir)
     {
         Span<byte> cred = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
         if (conn.GetRawSocketOption(SOL_SOCKET, SO_PEERCRED, cred) != cred.Length)
-            throw new NetnsSocketException(EPERM, $"{mountDir}/handoff: {NotServedByDaemon} (no peer credentials)");
+            throw new NetnsSocketException((int)Errno.EPERM, $"{mountDir}/handoff: {NotServedByDaemon} (no peer credentials)");
         uint uid = MemoryMarshal.Read<uint>(cred[4..]);
         if (uid == 0)
             return;
@@ -33,6 +31,6 @@ public static class HandoffTrust
         if (e != 0)
             throw new NetnsSocketException(e, $"{mountDir}: {Marshal.GetPInvokeErrorMessage(e)}");
         if (uid != mount.Uid)
-            throw new NetnsSocketException(EPERM, $"{mountDir}/handoff: {NotServedByDaemon} (served by uid {uid}; the mount belongs to uid {mount.Uid})");
+            throw new NetnsSocketException((int)Errno.EPERM, $"{mountDir}/handoff: {NotServedByDaemon} (served by uid {uid}; the mount belongs to uid {mount.Uid})");
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Client;
 
@@ -33,6 +34,6 @@ public static class HandoffWire
 
     public static (int Errno, string Text) DecodeReply(ReadOnlySpan<byte> message) =>
         message.Length < 4
-            ? (71 /* EPROTO */, "short handoff reply")
+            ? ((int)Errno.EPROTO, "short handoff reply")
             : (BinaryPrimitives.ReadInt32LittleEndian(message), Encoding.UTF8.GetString(message[4..]));
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Client;
 
@@ -42,9 +43,6 @@ public static class NetnsSocket
         }
     }
 
-    private const int EPROTO = 71;
-    private const int ENOTSOCK = 88;
-
     /// <summary>One request on a handoff connection from <see cref="Connect"/> (several may share
     /// one). The answer must carry exactly one fd, and a socket: anything else (two fds, a
     /// truncated control message, a pipe) is closed and refused.</summary>
@@ -54,17 +52,17 @@ public static class NetnsSocket
         var reply = new byte[HandoffWire.MaxReply];
         int n = FdPassing.Receive((int)handoff.Handle, reply, out int fd);
         if (n < 0)
-            throw new NetnsSocketException(-n, $"{path}: {(-n == EPROTO ? "the handoff reply carried more than one fd" : new SocketException(-n).Message)}");
+            throw new NetnsSocketException(-n, $"{path}: {(-n == (int)Errno.EPROTO ? "the handoff reply carried more than one fd" : new SocketException(-n).Message)}");
         var (errno, text) = HandoffWire.DecodeReply(reply.AsSpan(0, n));
         if (errno != 0 || fd < 0)
         {
             FdPassing.Close(fd);
-            throw new NetnsSocketException(errno == 0 ? EPROTO : errno, $"{path}: {text}");
+            throw new NetnsSocketException(errno == 0 ? (int)Errno.EPROTO : errno, $"{path}: {text}");
         }
         if (FileStatus.OfFd(fd, out var st) != 0 || st.Type != FileStatus.Socket)
         {
             FdPassing.Close(fd);
-            throw new NetnsSocketException(ENOTSOCK, $"{path}: the handoff reply carried an fd that is not a socket");
+            throw new NetnsSocketException((int)Errno.ENOTSOCK, $"{path}: the handoff reply carried an fd that is not a socket");
         }
         return fd;
     }

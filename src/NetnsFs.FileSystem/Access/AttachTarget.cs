@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Mono.Unix.Native;
+using NetnsFs.Client;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.FileSystem.Access;
 
@@ -21,22 +23,10 @@ namespace NetnsFs.FileSystem.Access;
 /// - nothing but an nsfs file is ever opened for reading (fstatfs of an O_PATH fd first): a FIFO, a
 ///   device or a socket answers EINVAL at once, with no open that could block or have effects;
 /// - a relative PATH is refused (EINVAL): it would be relative to the link's directory, the mount.</summary>
-internal static partial class AttachTarget
+internal static class AttachTarget
 {
     public const int CapSysAdmin = 21;
     public const int MaxLinks = 40;
-
-    private const int O_RDONLY = 0;
-    private const int O_PATH = 0x200000;
-    private const int O_DIRECTORY = 0x10000;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_NOCTTY = 0x100;
-    private const int O_NONBLOCK = 0x800;
-    private const int O_CLOEXEC = 0x80000;
-    private const ulong RESOLVE_IN_ROOT = 0x10;
-    private const long PROC_SUPER_MAGIC = 0x9fa0;
-    private const long NSFS_MAGIC = 0x6e736673;
-    private const uint PidfdThread = 0x80;
 
     /// <summary>The namespace at <paramref name="path"/> in the root of thread <paramref name="pid"/>;
     /// throws <see cref="NetException"/> with the errno to answer.</summary>
@@ -47,9 +37,9 @@ internal static partial class AttachTarget
         if (!path.StartsWith('/'))
             throw new NetException(Errno.EINVAL, $"{path}: attach needs an absolute path");
         // Pin the caller first: if its pid is reused before we are done, the pidfd says so.
-        int pidfd = pidfd_open(pid, PidfdThread);
+        int pidfd = PidfdOpen(pid, PIDFD_THREAD);
         if (pidfd < 0)
-            pidfd = pidfd_open(pid, 0);
+            pidfd = PidfdOpen(pid, 0);
         if (pidfd < 0)
             throw Failed("pidfd_open of the caller");
         try
@@ -62,7 +52,7 @@ internal static partial class AttachTarget
                 int found = Resolve(root, path);
                 try
                 {
-                    if (pidfd_send_signal(pidfd, 0, 0, 0) != 0)
+                    if (PidfdSendSignal(pidfd, 0) != 0)
                         throw new NetException(Errno.ESRCH, "the caller exited while its path was resolved");
                     return Reopen(found, path);
                 }
@@ -93,9 +83,10 @@ internal static partial class AttachTarget
                 throw Failed($"{current} in the caller's root");
             try
             {
-                if (Syscall.fstat(fd, out var st) != 0)
-                    throw Failed($"stat {current}");
-                if ((st.st_mode & FilePermissions.S_IFMT) != FilePermissions.S_IFLNK)
+                int e = FileStatus.OfFd(fd, out var st);
+                if (e != 0)
+                    throw Failed($"stat {current}", e);
+                if (st.Type != S_IFLNK)
                 {
                     RequireNsfs(fd, path);
                     int found = fd;
@@ -177,7 +168,7 @@ internal static partial class AttachTarget
     private static int OpenInRoot(int root, string path, int flags)
     {
         var how = new OpenHow { Flags = (ulong)flags, Resolve = RESOLVE_IN_ROOT };
-        return (int)openat2(437, root, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+        return OpenAt2(root, path, how);
     }
 
     private static string ReadLink(int fd, string path)
@@ -193,49 +184,12 @@ internal static partial class AttachTarget
 
     private static long FsType(int fd)
     {
-        var buffer = new byte[128]; // struct statfs (120 bytes on 64-bit); f_type first
+        var buffer = new byte[StatFsSize]; // f_type first
         return fstatfs(fd, buffer) == 0 ? BitConverter.ToInt64(buffer, 0) : -1;
     }
 
-    private static NetException Failed(string what)
-    {
-        var errno = (Errno)Marshal.GetLastPInvokeError();
-        return new NetException(errno, $"{what}: {Marshal.GetPInvokeErrorMessage((int)errno)}");
-    }
+    private static NetException Failed(string what) => Failed(what, Marshal.GetLastPInvokeError());
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct OpenHow
-    {
-        public ulong Flags;
-        public ulong Mode;
-        public ulong Resolve;
-    }
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint openat2(nint number, int dirfd, string path, ref OpenHow how, nuint size);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int openat(int dirfd, string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint readlinkat(int dirfd, string path, byte[] buffer, nint size);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fstatfs(int fd, byte[] buffer);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial int syscall2(nint number, int pid, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial int syscall4(nint number, int pidfd, int sig, nint info, uint flags);
-
-    private static int pidfd_open(int pid, uint flags) => syscall2(434, pid, flags);
-
-    private static int pidfd_send_signal(int pidfd, int sig, nint info, uint flags) => syscall4(424, pidfd, sig, info, flags);
+    private static NetException Failed(string what, int errno) =>
+        new((Errno)errno, $"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
 }

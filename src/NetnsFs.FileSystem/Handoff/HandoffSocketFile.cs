@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using NetnsFs.Client;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.FileSystem.Handoff;
 
@@ -13,7 +14,7 @@ namespace NetnsFs.FileSystem.Handoff;
 /// /proc/self/fd/N, which names the opened inode itself (O_PATH fds refuse fchmod). Where the kernel
 /// has unix sock_diag, the file must moreover be the very inode our socket is bound to
 /// (UNIX_DIAG_VFS), not merely some socket of ours.</summary>
-internal static partial class HandoffSocketFile
+internal static class HandoffSocketFile
 {
     public static void SetOwnerAndMode(int socketFd, string path, uint uid, uint gid, uint mode)
     {
@@ -88,42 +89,4 @@ internal static partial class HandoffSocketFile
             close(nl);
         }
     }
-
-    private const int AF_UNIX = 1;
-    private const int AF_NETLINK = 16;
-    private const int SOCK_DGRAM = 2;
-    private const int SOCK_CLOEXEC = 0x80000;
-    private const int NETLINK_SOCK_DIAG = 4;
-    private const ushort SOCK_DIAG_BY_FAMILY = 20;
-    private const ushort NLM_F_REQUEST = 1;
-    private const uint UDIAG_SHOW_VFS = 2;
-    private const ushort UNIX_DIAG_VFS = 1;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint send(int fd, byte* buf, nint len, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint recv(int fd, byte* buf, nint len, int flags);
-
-    private const int O_PATH = 0x200000;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_CLOEXEC = 0x80000;
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int chmod(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int fchownat(int dirfd, string path, uint owner, uint group, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }

@@ -18,7 +18,7 @@ public static class ProcessAncestry
     {
         if (tid == 0)
             return 0;
-        if (Native.FsLibc.tgkill((int)tid, (int)tid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */)
+        if (Interop.Libc.tgkill((int)tid, (int)tid, 0) == 0 || Marshal.GetLastPInvokeError() == (int)Interop.Errno.EPERM)
             return tid;
         uint tgid = Read(tid).Tgid;
         return tgid != 0 ? tgid : tid;

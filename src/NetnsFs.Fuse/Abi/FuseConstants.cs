@@ -22,9 +22,6 @@ public static class FuseConstants
     /// <summary>Bit set in the unique id of an INTERRUPT request (FUSE_INT_REQ_BIT).</summary>
     public const ulong InterruptRequestBit = 1;
 
-    /// <summary>_IOR(229, 0, uint32_t): attach another /dev/fuse fd to the same connection.</summary>
-    public const uint DevIocClone = 0x8004E500;
-
     /// <summary>Offset of the name in struct fuse_dirent.</summary>
     public const int DirentNameOffset = 24;
 }

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
-using NetnsFs.Interop;
-using static NetnsFs.Fuse.Native.FuseLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Fuse.Mounting;
 
@@ -10,7 +9,7 @@ namespace NetnsFs.Fuse.Mounting;
 /// fusermount3 with _FUSE_COMMFD otherwise, as libfuse does.</summary>
 public static unsafe class FuseMounter
 {
-    public static bool IsPrivileged => Syscall.geteuid() == 0;
+    public static bool IsPrivileged => geteuid() == 0;
 
     /// <summary>Opens /dev/fuse and mounts it on <paramref name="mountpoint"/>; returns the device fd
     /// (close-on-exec). Throws <see cref="FuseMountException"/> with the reason.</summary>
@@ -60,7 +59,7 @@ public static unsafe class FuseMounter
         int* sv = stackalloc int[2];
         if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
             throw new FuseMountException((Errno)Marshal.GetLastPInvokeError(), "socketpair failed");
-        fcntl(sv[1], F_SETFD, 1); // our end stays ours; sv[0] is inherited by fusermount3
+        fcntl(sv[1], F_SETFD, FD_CLOEXEC); // our end stays ours; sv[0] is inherited by fusermount3
         try
         {
             var psi = new ProcessStartInfo(FindFusermount())
@@ -81,7 +80,7 @@ public static unsafe class FuseMounter
             proc.WaitForExit();
             if (fd < 0)
                 throw new FuseMountException(Errno.EPERM, $"fusermount3 failed: {err.Trim()}");
-            fcntl(fd, F_SETFD, 1);
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
             return fd;
         }
         finally

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Fuse.Native;
 
@@ -13,7 +14,6 @@ namespace NetnsFs.Fuse.Native;
 /// above SIGRTMIN, which the .NET runtime uses to reach its threads.</summary>
 internal static unsafe partial class ThreadInterrupter
 {
-    private const string Libc = "libc";
     private static readonly Lock InstallLock = new();
     private static int _signal;
 
@@ -43,26 +43,4 @@ internal static unsafe partial class ThreadInterrupter
             return signal;
         }
     }
-
-    /// <summary>glibc's struct sigaction (x86-64 and arm64): handler, 1024-bit mask, flags, restorer.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct SigAction
-    {
-        public nint Handler;
-        public fixed ulong Mask[16];
-        public int Flags;
-        public nint Restorer;
-    }
-
-    [LibraryImport(Libc, SetLastError = true)]
-    private static partial int sigaction(int signum, SigAction* act, SigAction* oldact);
-
-    [LibraryImport(Libc)]
-    private static partial nint pthread_self();
-
-    [LibraryImport(Libc)]
-    private static partial int pthread_kill(nint thread, int sig);
-
-    [LibraryImport(Libc)]
-    private static partial int __libc_current_sigrtmin();
 }

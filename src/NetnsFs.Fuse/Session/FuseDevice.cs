@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
 using NetnsFs.Fuse.Native;
-using NetnsFs.Interop;
-using static NetnsFs.Fuse.Native.FuseLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Fuse.Session;
 

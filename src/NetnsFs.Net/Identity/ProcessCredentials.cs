@@ -1,5 +1,5 @@
 using System.Globalization;
-using static NetnsFs.Net.Native.CredentialLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Identity;
 
@@ -25,7 +25,7 @@ public static class ProcessCredentials
     {
         if (tid <= 0)
             return null;
-        int pidfd = PidfdOpen(tid, PidfdThread);
+        int pidfd = PidfdOpen(tid, PIDFD_THREAD);
         int tgid = 0; // 0: pinned by the thread's own pidfd
         if (pidfd < 0)
         {
@@ -43,14 +43,14 @@ public static class ProcessCredentials
         }
         finally
         {
-            _ = Native.NetLibc.close(pidfd);
+            _ = close(pidfd);
         }
     }
 
     /// <summary>Opens a pidfd for process <paramref name="pid"/> (-1 if it is gone or unknown).</summary>
     public static int Pin(int pid) => pid > 0 ? PidfdOpen(pid, 0) : -1;
 
-    public static void Unpin(int pidfd) => _ = Native.NetLibc.close(pidfd);
+    public static void Unpin(int pidfd) => _ = close(pidfd);
 
     /// <summary>Reads task <paramref name="tid"/> while <paramref name="pidfd"/> pins it (or pins its
     /// process <paramref name="tgid"/>, when not 0): null if it is gone, or not that user any more.</summary>

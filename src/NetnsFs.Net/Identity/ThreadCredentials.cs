@@ -1,5 +1,5 @@
 using Mono.Unix.Native;
-using static NetnsFs.Net.Native.CredentialLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Identity;
 
@@ -30,7 +30,7 @@ public static unsafe class ThreadCredentials
 
     public static uint DaemonUid { get; } = geteuid();
 
-    public static uint DaemonGid { get; } = Syscall.getegid();
+    public static uint DaemonGid { get; } = getegid();
 
     /// <summary>Whether scopes switch at all: the daemon is root with CAP_SETUID and CAP_SETGID.</summary>
     public static bool CanSwitch { get; } = DaemonUid == 0 && (Original[0].Permitted & 0xC0) == 0xC0;
@@ -64,7 +64,7 @@ public static unsafe class ThreadCredentials
 
     private static int SetEffective(ulong effective)
     {
-        var header = new CapHeader { Version = CapabilityVersion3 };
+        var header = new CapHeader { Version = _LINUX_CAPABILITY_VERSION_3 };
         var data = stackalloc CapData[2];
         for (int i = 0; i < 2; i++)
         {
@@ -76,7 +76,7 @@ public static unsafe class ThreadCredentials
 
     private static void Restore()
     {
-        var header = new CapHeader { Version = CapabilityVersion3 };
+        var header = new CapHeader { Version = _LINUX_CAPABILITY_VERSION_3 };
         var data = stackalloc CapData[2];
         data[0] = Original[0];
         data[1] = Original[1];
@@ -90,7 +90,7 @@ public static unsafe class ThreadCredentials
 
     private static CapData[] ReadOwn()
     {
-        var header = new CapHeader { Version = CapabilityVersion3 };
+        var header = new CapHeader { Version = _LINUX_CAPABILITY_VERSION_3 };
         var data = new CapData[2];
         fixed (CapData* d = data)
         {

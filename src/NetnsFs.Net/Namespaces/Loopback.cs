@@ -1,4 +1,4 @@
-using static NetnsFs.Net.Native.NetLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Namespaces;
 
@@ -6,11 +6,9 @@ namespace NetnsFs.Net.Namespaces;
 /// SIOCGIFFLAGS, set IFF_UP, SIOCSIFFLAGS.</summary>
 internal static unsafe class Loopback
 {
-    private const short IFF_UP = 1;
-
     public static void BringUp()
     {
-        int fd = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | SOCK_CLOEXEC, 0);
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
             throw NetException.FromLastError("socket for SIOCSIFFLAGS");
         try

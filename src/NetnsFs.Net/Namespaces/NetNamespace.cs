@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
-using static NetnsFs.Net.Native.NetLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Namespaces;
 
@@ -187,8 +187,8 @@ public sealed unsafe class NetNamespace : IDisposable
 
     private static ulong InodeOf(int fd)
     {
-        byte* st = stackalloc byte[144]; // struct stat on x86-64; st_ino at offset 8
-        return fstat(fd, st) == 0 ? *(ulong*)(st + 8) : 0;
+        byte* st = stackalloc byte[StatSize];
+        return fstat(fd, st) == 0 ? *(ulong*)(st + StatInoOffset) : 0;
     }
 
     /// <summary>Drops the owner's reference: the fd closes now, or when the last Enter scope ends.</summary>

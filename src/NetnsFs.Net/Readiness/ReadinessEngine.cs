@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using NetnsFs.Interop;
 using Serilog;
-using static NetnsFs.Net.Native.NetLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Readiness;
 

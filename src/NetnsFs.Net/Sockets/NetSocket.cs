@@ -1,10 +1,9 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
-using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
-using static NetnsFs.Net.Native.NetLibc;
+using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Sockets;
 
@@ -74,7 +73,7 @@ public sealed unsafe class NetSocket : IDisposable
     {
         int* cred = stackalloc int[3];
         int len = 12;
-        if (getsockopt(_fd, SOL_SOCKET, 17 /* SO_PEERCRED */, cred, &len) != 0)
+        if (getsockopt(_fd, SOL_SOCKET, SO_PEERCRED, cred, &len) != 0)
             return (0, uint.MaxValue, uint.MaxValue);
         return (cred[0], (uint)cred[1], (uint)cred[2]);
     }
@@ -84,7 +83,7 @@ public sealed unsafe class NetSocket : IDisposable
     public int PeerPidfd()
     {
         int pidfd = -1, len = sizeof(int);
-        return getsockopt(_fd, SOL_SOCKET, 77 /* SO_PEERPIDFD */, &pidfd, &len) == 0 ? pidfd : -1;
+        return getsockopt(_fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 ? pidfd : -1;
     }
 
     /// <summary>SO_PEERGROUPS: the peer's supplementary groups at connect time (null if unknown).</summary>
@@ -96,7 +95,7 @@ public sealed unsafe class NetSocket : IDisposable
             var groups = new uint[len / sizeof(uint)];
             fixed (uint* g = groups)
             {
-                if (getsockopt(_fd, SOL_SOCKET, 59 /* SO_PEERGROUPS */, g, &len) == 0)
+                if (getsockopt(_fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
                     return groups[..(len / sizeof(uint))];
             }
             if (LastErrno() != Errno.ERANGE)
@@ -108,12 +107,9 @@ public sealed unsafe class NetSocket : IDisposable
     /// <summary>Sets or clears O_NONBLOCK: a socket handed to a program is blocking, as socket(2) makes it.</summary>
     public void SetBlocking(bool blocking)
     {
-        int flags = fcntl(_fd, 3 /* F_GETFL */, 0);
-        fcntl(_fd, 4 /* F_SETFL */, blocking ? flags & ~0x800 : flags | 0x800);
+        int flags = fcntl(_fd, F_GETFL, 0);
+        fcntl(_fd, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
     }
-
-    /// <summary>Gives up ownership of the fd (it was handed over and closed by the caller).</summary>
-    public int Detach() => Interlocked.Exchange(ref _fd, -1);
 
     /// <summary>Wraps an fd returned by accept4 on a listener of the same kind.</summary>
     public static NetSocket Adopt(int fd, SocketKind kind) => new(fd, kind);
@@ -191,18 +187,12 @@ public sealed unsafe class NetSocket : IDisposable
     /// that the peer learns that data was lost.</summary>
     public void ResetOnClose()
     {
-        var linger = new Linger { OnOff = 1, Seconds = 0 };
-        setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Linger));
-    }
-
-    private struct Linger
-    {
-        public int OnOff;
-        public int Seconds;
+        var linger = new Interop.Libc.Linger { OnOff = 1, Seconds = 0 };
+        setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Interop.Libc.Linger));
     }
 
     /// <summary>TCP_NODELAY: each send goes out at once, whatever is still unacknowledged (no Nagle).</summary>
-    public Errno SendWithoutDelay() => SetOption(SocketKind.IPPROTO_TCP, 1 /* TCP_NODELAY */, 1);
+    public Errno SendWithoutDelay() => SetOption(IPPROTO_TCP, TCP_NODELAY, 1);
 
     public Errno Shutdown(int how) => shutdown(_fd, how) == 0 ? 0 : LastErrno();
 
@@ -243,7 +233,7 @@ public sealed unsafe class NetSocket : IDisposable
         {
             byte* info = stackalloc byte[256];
             int len = 256;
-            if (getsockopt(_fd, SocketKind.IPPROTO_TCP, 11 /* TCP_INFO */, info, &len) == 0 && len > 0)
+            if (getsockopt(_fd, IPPROTO_TCP, TCP_INFO, info, &len) == 0 && len > 0)
                 return info[0] < TcpStates.Length ? TcpStates[info[0]] : "UNKNOWN";
         }
         return RemoteAddress().Length > 2 ? "CONNECTED" : "UNCONNECTED";
@@ -273,7 +263,7 @@ public sealed unsafe class NetSocket : IDisposable
     /// cleanly again, and the kernel sends what its buffer holds.</summary>
     public Errno CloseNormally()
     {
-        var linger = new Linger { OnOff = 0, Seconds = 0 };
-        return setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Linger)) == 0 ? 0 : LastErrno();
+        var linger = new Interop.Libc.Linger { OnOff = 0, Seconds = 0 };
+        return setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Interop.Libc.Linger)) == 0 ? 0 : LastErrno();
     }
 }

@@ -1,19 +1,22 @@
+using NetnsFs.Interop;
+
 namespace NetnsFs.Net.Sockets;
 
-/// <summary>The three numbers socket(2) takes.</summary>
+/// <summary>The three numbers socket(2) takes. The constants are the libc ones (src/Interop), public
+/// here for the layers above.</summary>
 public readonly record struct SocketKind(int Family, int Type, int Protocol)
 {
-    public const int AF_UNIX = 1;
-    public const int AF_INET = 2;
-    public const int AF_INET6 = 10;
-    public const int AF_PACKET = 17;
-    public const int SOCK_STREAM = 1;
-    public const int SOCK_DGRAM = 2;
-    public const int SOCK_RAW = 3;
-    public const int SOCK_SEQPACKET = 5;
+    public const int AF_UNIX = Libc.AF_UNIX;
+    public const int AF_INET = Libc.AF_INET;
+    public const int AF_INET6 = Libc.AF_INET6;
+    public const int AF_PACKET = Libc.AF_PACKET;
+    public const int SOCK_STREAM = Libc.SOCK_STREAM;
+    public const int SOCK_DGRAM = Libc.SOCK_DGRAM;
+    public const int SOCK_RAW = Libc.SOCK_RAW;
+    public const int SOCK_SEQPACKET = Libc.SOCK_SEQPACKET;
 
-    public const int IPPROTO_TCP = 6;
-    public const int IPPROTO_MPTCP = 262;
+    public const int IPPROTO_TCP = Libc.IPPROTO_TCP;
+    public const int IPPROTO_MPTCP = Libc.IPPROTO_MPTCP;
 
     public bool IsStream => Type == SOCK_STREAM;
 

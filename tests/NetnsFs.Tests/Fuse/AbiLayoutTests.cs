@@ -97,7 +97,7 @@ public sealed partial class AbiLayoutTests
             _structs[name] = ParseStruct(code, name);
 
         var macros = MacroRegex().Matches(code).Select(m => m.Groups[1].Value).ToHashSet();
-        var constants = new List<string> { "FUSE_KERNEL_VERSION", "FUSE_KERNEL_MINOR_VERSION", "FUSE_ROOT_ID", "FUSE_MIN_READ_BUFFER", "FUSE_DEV_IOC_CLONE" };
+        var constants = new List<string> { "FUSE_KERNEL_VERSION", "FUSE_KERNEL_MINOR_VERSION", "FUSE_ROOT_ID", "FUSE_MIN_READ_BUFFER" };
         foreach (var (type, prefix, cEnum) in EnumMirrors)
         {
             var candidates = cEnum is null ? macros : ParseEnum(code, cEnum);
@@ -344,7 +344,6 @@ public sealed partial class AbiLayoutTests
             Assert.That(_values["FUSE_ROOT_ID"], Is.EqualTo(FuseConstants.RootId), "RootId");
             Assert.That(NodeId.Root.Value, Is.EqualTo(_values["FUSE_ROOT_ID"]), "NodeId.Root");
             Assert.That(_values["FUSE_MIN_READ_BUFFER"], Is.EqualTo((ulong)FuseConstants.MinReadBuffer), "MinReadBuffer");
-            Assert.That(_values["FUSE_DEV_IOC_CLONE"], Is.EqualTo((ulong)FuseConstants.DevIocClone), "DevIocClone");
             Assert.That(_offsets["fuse_dirent.name"].Offset, Is.EqualTo((long)FuseConstants.DirentNameOffset), "DirentNameOffset");
             ulong interruptBit = FuseConstants.InterruptRequestBit;
             Assert.That(interruptBit, Is.EqualTo(1UL), "InterruptRequestBit");

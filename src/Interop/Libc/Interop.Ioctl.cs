@@ -1,0 +1,19 @@
+using System.Runtime.InteropServices;
+
+namespace NetnsFs.Interop;
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport(Library, SetLastError = true)]
+    internal static partial int ioctl(int fd, nuint request, void* arg);
+
+    /// <summary>_IO(0xb7, 0x3) on an nsfs fd: its CLONE_NEW* type (linux/nsfs.h).</summary>
+    internal const nuint NS_GET_NSTYPE = 0xb703;
+
+    /// <summary>An interface's flags, by struct ifreq (linux/sockios.h).</summary>
+    internal const nuint SIOCGIFFLAGS = 0x8913;
+    internal const nuint SIOCSIFFLAGS = 0x8914;
+
+    /// <summary>ifr_flags: the interface is up (linux/if.h).</summary>
+    internal const short IFF_UP = 1;
+}
