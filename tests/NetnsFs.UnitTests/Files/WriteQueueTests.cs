@@ -65,6 +65,17 @@ public sealed class WriteQueueTests
         return data;
     }
 
+    /// <summary>A connected socket that took the first 1 KiB of a large write, answered already:
+    /// the rest is held. Returns the request and all the data the socket should end up with.</summary>
+    private (FuseRequest Request, byte[] Expected) HoldAnswered()
+    {
+        var first = Establish();
+        _socket.Room = 1024;
+        var (result, request, data) = Write(Large);
+        Assert.That(result, Is.EqualTo(IoResult.Answered));
+        return (request, [.. first, .. data]);
+    }
+
     private long Held => _limits.InUse(Resource.HeldBytes, Uid);
 
     [Test]
@@ -247,9 +258,7 @@ public sealed class WriteQueueTests
     [Test]
     public void An_answered_writes_failed_send_is_the_next_writes_error_and_the_connection_stays_reset_on_close()
     {
-        Establish();
-        _socket.Room = 1024;
-        var (_, answered, _) = Write(Large);
+        var (answered, _) = HoldAnswered();
         Assert.That(_bench.WrittenOf(answered), Is.EqualTo((uint)Large));
         _socket.FailWith = Errno.ECONNRESET;
         _queue.Drain();
@@ -266,9 +275,7 @@ public sealed class WriteQueueTests
     [Test]
     public void A_write_waiting_behind_an_answered_one_that_fails_reports_the_failure()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         var (_, waiting, _) = Write(100);
         _socket.FailWith = Errno.EPIPE;
         _queue.Drain();
@@ -292,9 +299,7 @@ public sealed class WriteQueueTests
     [Test]
     public void A_shutdown_of_the_write_side_waits_for_the_answered_data()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Assert.That(_queue.Shutdown(1), Is.EqualTo((Errno)0));
         Assert.That(_socket.Shutdowns, Is.Empty, "not before the answered data");
         _socket.Room = int.MaxValue;
@@ -305,9 +310,7 @@ public sealed class WriteQueueTests
     [Test]
     public void A_shutdown_of_both_sides_closes_the_read_side_now_and_the_write_side_after_the_answered_data()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Assert.That(_queue.Shutdown(2), Is.EqualTo((Errno)0));
         Assert.That(_socket.Shutdowns, Is.EqualTo(new[] { 0 }));
         _socket.Room = int.MaxValue;
@@ -340,9 +343,7 @@ public sealed class WriteQueueTests
     [Test]
     public void Close_with_answered_data_lingers_and_sends_it_then_lets_the_socket_go()
     {
-        var first = Establish();
-        _socket.Room = 1024;
-        var (_, _, data) = Write(Large);
+        var (_, expected) = HoldAnswered();
         var (_, waiting, _) = Write(100);
         Assert.That(_queue.Close(), Is.True, "the owner keeps the socket and arms it for room");
         Assert.That(_bench.ErrnoOf(waiting), Is.EqualTo(Errno.EBADF), "a write nobody was told of goes");
@@ -353,7 +354,7 @@ public sealed class WriteQueueTests
         Assert.That(_queue.KeepSending(), Is.False, "data left");
         _socket.Room = int.MaxValue;
         Assert.That(_queue.KeepSending(), Is.True, "all sent: the socket may go");
-        Assert.That(_socket.Taken, Is.EqualTo(first.Concat(data).ToArray()));
+        Assert.That(_socket.Taken, Is.EqualTo(expected));
         Assert.That(_socket.ResetsOnClose, Is.False, "its close ends the stream cleanly");
         _queue.Release();
         Assert.That(_ledger.LingeringSockets, Is.Zero);
@@ -363,9 +364,7 @@ public sealed class WriteQueueTests
     [Test]
     public void Lingering_is_over_when_a_send_fails()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Assert.That(_queue.Close(), Is.True);
         _socket.FailWith = Errno.EPIPE;
         Assert.That(_queue.KeepSending(), Is.True);
@@ -375,9 +374,7 @@ public sealed class WriteQueueTests
     [Test]
     public void Close_after_an_answered_write_failed_does_not_linger()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Write(100);
         _socket.FailWith = Errno.EPIPE;
         _queue.Drain(); // the answered one fails; the waiting one reports it
@@ -387,9 +384,7 @@ public sealed class WriteQueueTests
     [Test]
     public void Ending_the_linger_with_data_left_resets_the_connection()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Assert.That(_queue.Close(), Is.True);
         _socket.Room = 0;
         Assert.That(_queue.EndLinger("test"), Is.True, "reset");
@@ -399,9 +394,7 @@ public sealed class WriteQueueTests
     [Test]
     public void Ending_the_linger_when_the_last_try_sends_everything_does_not_reset()
     {
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         Assert.That(_queue.Close(), Is.True);
         _socket.Room = int.MaxValue;
         Assert.That(_queue.EndLinger("test"), Is.False);
@@ -413,9 +406,7 @@ public sealed class WriteQueueTests
     {
         var ledger = new WriteBehindLedger(TimeSpan.FromMilliseconds(50));
         _queue = NewQueue(_socket, ledger);
-        Establish();
-        _socket.Room = 1024;
-        Write(Large);
+        HoldAnswered();
         _socket.Room = 0;
         Assert.That(_queue.Close(), Is.True);
         Assert.That(_holder.Ended.Wait(TimeSpan.FromSeconds(30)), Is.True, "the limit fired");
