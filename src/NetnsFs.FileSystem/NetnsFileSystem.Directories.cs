@@ -28,14 +28,15 @@ public sealed partial class NetnsFileSystem
             return;
         }
         var entries = ListingFor(req, dir, fh, offset); // built once per opendir
-        var writer = new DirentWriter(FuseRequest.Scratch(size));
+        var reply = req.TakeReplyBuffer(size);
+        var writer = new DirentWriter(reply.Payload);
         for (long i = offset; i < entries.Count; i++)
         {
             var (name, ino, mode) = entries[(int)i];
             if (!writer.TryAdd(ino, (ulong)(i + 1), mode >> 12, Encoding.UTF8.GetBytes(name)))
                 break;
         }
-        req.ReplyScratch(writer.Length);
+        req.ReplyData(reply, writer.Length);
     }
 
     /// <summary>What `ls` shows in a directory.</summary>

@@ -676,9 +676,9 @@ internal sealed class FuzzFileSystem : FuseFileSystem
             return;
         }
         var data = Content.AsSpan((int)offset, Math.Min(size, Content.Length - (int)offset));
-        var scratch = FuseRequest.Scratch(data.Length);
-        data.CopyTo(scratch);
-        req.ReplyScratch(data.Length);
+        var reply = req.TakeReplyBuffer(data.Length);
+        data.CopyTo(reply.Payload);
+        req.ReplyData(reply, data.Length);
     }
 
     public override void Write(FuseRequest req, NodeId node, FileHandle fh, long offset, ReadOnlySpan<byte> data, int flags)
@@ -709,14 +709,15 @@ internal sealed class FuzzFileSystem : FuseFileSystem
             req.ReplyError(Errno.ENOTDIR);
             return;
         }
-        var writer = new DirentWriter(FuseRequest.Scratch(size));
+        var reply = req.TakeReplyBuffer(size);
+        var writer = new DirentWriter(reply.Payload);
         for (long i = Math.Max(0, offset); i < Names.Length; i++)
         {
             string name = i < 2 ? (i == 0 ? "." : "..") : Names[i];
             if (!writer.TryAdd((ulong)Math.Max(1, i), (ulong)(i + 1), ModeOf((ulong)Math.Max(1, i)) >> 12, Encoding.ASCII.GetBytes(name)))
                 break;
         }
-        req.ReplyScratch(writer.Length);
+        req.ReplyData(reply, writer.Length);
     }
 
     public override void Access(FuseRequest req, NodeId node, int mask) => req.ReplyError(Exists(node) ? 0 : Errno.ENOENT);

@@ -16,8 +16,8 @@ namespace NetnsFs.FileSystem.Files;
 /// whole request buffer, and a few hundred of them grew the root daemon by as many MiB.</summary>
 internal sealed class PendingWrite
 {
-    /// <summary>Rests up to this size are copied (a copy of 64 KiB costs a few µs, and only when a
-    /// socket is full); larger ones keep the request buffer.</summary>
+    /// <summary>Rests up to this size are copied (a small copy, and made only when a socket is
+    /// full); larger ones keep the request buffer.</summary>
     public const int CopyAtMost = 64 * 1024;
 
     private readonly PayloadLease? _lease;
@@ -88,6 +88,18 @@ internal sealed class PendingWrite
     public ReadOnlySpan<byte> Remaining =>
         (_copy is { } c ? c.AsSpan(0, Length) : _lease is { } l ? l.Span : throw new ObjectDisposedException(nameof(PendingWrite)))[Sent..];
 
+    /// <summary>Its caller was interrupted while it waited (it is out of the queue): the buffer goes
+    /// back, and the write reports the bytes it moved, as a signal does to a socket write, or EINTR.</summary>
+    public void AnswerInterrupted()
+    {
+        int total = Total;
+        Return();
+        if (total > 0)
+            Request?.ReplyWrite((uint)total);
+        else
+            Request?.ReplyError(Errno.EINTR);
+    }
+
     /// <summary>Done with it: the buffer goes back and the held data is no longer counted (once).</summary>
     public void Return()
     {
@@ -99,6 +111,3 @@ internal sealed class PendingWrite
         _limits?.Release(Resource.HeldBytes, _uid, _held);
     }
 }
-
-/// <summary>A read waiting for data.</summary>
-internal readonly record struct PendingRead(FuseRequest Request, int Size);

@@ -15,25 +15,31 @@ namespace NetnsFs.FileSystem.Files;
 /// already there never wakes the engine's thread nor contends for the lock with it. Arming is
 /// level-triggered, so a change between the failed try and the arm is reported at once; one lock
 /// orders each socket's operations, arming included.
-/// Large writes to a connected stream socket are written behind: answered once the daemon holds
-/// their data, then sent (<see cref="WriteBehindMinimum"/>).</summary>
-public sealed partial class SocketFile : OpenFile, IReadinessListener
+/// The parts each keep one job's state and are called only under that lock: the waiting reads
+/// (<see cref="ReadQueue"/>), the waiting and written-behind writes (<see cref="WriteQueue"/>:
+/// large writes to a connected stream are answered once the daemon holds their data, then sent),
+/// and the scheduled poll (<see cref="PollWaiter"/>); this class keeps the connect, the arming,
+/// the close and the order of it all.</summary>
+public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWrites
 {
     private const int O_NONBLOCK = 0x800;
 
     // Held across sends and receives of up to 1 MiB: its waiters sleep rather than spin (the
     // binary sets System.Threading.Lock.SpinCount to 0, see NetnsFs.Cli.csproj).
     private readonly Lock _lock = new();
-    private readonly Queue<PendingRead> _reads = new();
-    private readonly Queue<PendingWrite> _writes = new();
+    private readonly ReadQueue _reads = new();
+    private readonly WriteQueue _writes;
+    private readonly PollWaiter _poll = new();
     private readonly FuseSession _session;
     private readonly ReadinessEngine _engine;
     private readonly ulong _engineKey;
-    private ulong _pollKh;
-    private IoEvents _pollWants; // what the kernel's last scheduled poll waits for, until notified
-    private IoEvents _armed;     // what epoll will report once (cleared when it reports)
+    private IoEvents _armed; // what epoll will report once (cleared when it reports)
     private bool _connecting;
     private bool _closed;
+
+    // Cached once: a deferred read or write hands these over without allocating.
+    private readonly Action<FuseRequest> _cancelRead;
+    private readonly Action<FuseRequest> _cancelWrite;
 
     public SocketFile(NetSocket socket, FuseSession session, ReadinessEngine engine, string description)
     {
@@ -41,21 +47,17 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
         _session = session;
         _engine = engine;
         Description = description;
+        _cancelRead = CancelRead;
+        _cancelWrite = CancelWrite;
+        _writes = new WriteQueue(new SocketWriteSide(socket), this, _cancelWrite, session.RequestBufferSize, description);
         // Each send is a whole write(2) of the file's user, and the daemon cannot know whether more
         // follows: Nagle would hold the tail of every write that is not a multiple of the segment
         // size (a 128 KiB write on loopback leaves 106 bytes) until the peer acknowledges, then
-        // send it from the acknowledgement's processing. Measured: half the daemon's CPU per
-        // 128 KiB write (README, Performance).
+        // send it from the acknowledgement's processing. What that costs: README, Performance.
         if (socket.Kind.IsTcp)
             socket.SendWithoutDelay();
         _engineKey = engine.RegisterQuiet(socket.Fd, this);
-        _cancelRead = CancelRead;
-        _cancelWrite = CancelWrite;
     }
-
-    // Cached once: a deferred read or write hands these over without allocating.
-    private readonly Action<FuseRequest> _cancelRead;
-    private readonly Action<FuseRequest> _cancelWrite;
 
     public NetSocket Socket { get; }
 
@@ -71,10 +73,26 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
 
     public uint OpenerUid { get; init; }
 
-    public ILogger? Log { get; init; }
+    public ILogger? Log
+    {
+        get => _writes.Log;
+        init => _writes.Log = value;
+    }
 
     /// <summary>The mount's limits: queued write data is charged to its writer (null: not counted).</summary>
-    public Limits.MountLimits? Limits { get; init; }
+    public Limits.MountLimits? Limits
+    {
+        get => _writes.Limits;
+        init => _writes.Limits = value;
+    }
+
+    /// <summary>The mount's write-behind settings and bounds; null: every write is answered only
+    /// with what its socket took.</summary>
+    public WriteBehindLedger? WriteBehind
+    {
+        get => _writes.Ledger;
+        init => _writes.Ledger = value;
+    }
 
     /// <summary>This file's count among the socket files of its opener (released when the socket's
     /// fd is closed, lingering included).</summary>
@@ -105,176 +123,103 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
         }
     }
 
-    /// <summary>What the locked part of a read or write leaves to answer: the request is deferred,
-    /// or answered already. (Otherwise a byte count, or a negative errno.)</summary>
-    private const int NothingToAnswer = int.MinValue;
-
     // Reads and writes answer after they let go of the lock: the answer wakes the caller, which may
     // come straight back (its read after its write) on another reader, and would find the lock
     // still held by a thread the wake-up just preempted.
     public override void Read(FuseRequest req, long offset, int size, int flags)
     {
-        int result = ReadLocked(req, size, flags);
-        if (result >= 0)
-            req.ReplyScratch(result);
-        else if (result != NothingToAnswer)
-            req.ReplyError((Errno)(-result));
+        var reply = req.TakeReplyBuffer(size);
+        var result = ReadLocked(req, reply, flags);
+        if (result.Outcome == IoOutcome.Count)
+            req.ReplyData(reply, result.Bytes);
+        else if (result.Outcome == IoOutcome.Error)
+            req.ReplyError(result.Errno);
     }
 
-    /// <summary>Receives into the thread's reply scratch; returns the count, a negative errno, or
-    /// <see cref="NothingToAnswer"/> (deferred).</summary>
-    private int ReadLocked(FuseRequest req, int size, int flags)
+    /// <summary>Receives into <paramref name="reply"/> what the socket has now, or queues the read
+    /// (its reply buffer is then taken again when data comes).</summary>
+    private IoResult ReadLocked(FuseRequest req, ReplyBuffer reply, int flags)
     {
         lock (_lock)
         {
             if (_closed)
-                return -(int)Errno.EBADF;
-            if (_connecting || _reads.Count > 0)
-                return WaitOrAgain(req, size, flags);
-            int n = Socket.Receive(FuseRequest.Scratch(size));
-            return n == -(int)Errno.EAGAIN ? WaitOrAgain(req, size, flags) : n;
+                return IoResult.Error(Errno.EBADF);
+            if (_connecting || _reads.IsWaiting)
+                return WaitOrAgain(req, reply.Payload.Length, flags);
+            int n = Socket.Receive(reply.Payload);
+            return n == -(int)Errno.EAGAIN ? WaitOrAgain(req, reply.Payload.Length, flags) : IoResult.OfCall(n);
         }
     }
 
-    private int WaitOrAgain(FuseRequest req, int size, int flags)
+    private IoResult WaitOrAgain(FuseRequest req, int size, int flags)
     {
         if (NonBlocking(flags))
-            return -(int)Errno.EAGAIN;
-        _reads.Enqueue(new PendingRead(req, size));
+            return IoResult.Error(Errno.EAGAIN);
+        _reads.Add(req, size);
         req.Defer(_cancelRead);
         ArmLocked();
-        return NothingToAnswer;
+        return IoResult.Waiting;
     }
 
     private void CancelRead(FuseRequest r)
     {
         lock (_lock)
-            RemoveWhere(_reads, p => p.Request == r);
+            _reads.Remove(r);
         r.ReplyError(Errno.EINTR);
     }
 
     public override void Write(FuseRequest req, ReadOnlySpan<byte> data, int flags)
     {
-        int result = WriteLocked(req, data, flags);
-        if (result >= 0)
-            req.ReplyWrite((uint)result);
-        else if (result != NothingToAnswer)
-            req.ReplyError((Errno)(-result));
+        var result = WriteLocked(req, data, flags);
+        if (result.Outcome == IoOutcome.Count)
+            req.ReplyWrite((uint)result.Bytes);
+        else if (result.Outcome == IoOutcome.Error)
+            req.ReplyError(result.Errno);
     }
 
-    /// <summary>Sends what the socket takes now; returns the count to answer, a negative errno, or
-    /// <see cref="NothingToAnswer"/> (queued, or answered before the send: write-behind).</summary>
-    private int WriteLocked(FuseRequest req, ReadOnlySpan<byte> data, int flags)
+    private IoResult WriteLocked(FuseRequest req, ReadOnlySpan<byte> data, int flags)
     {
         lock (_lock)
         {
             if (_closed)
-                return -(int)Errno.EBADF;
-            if (_laterError != 0)
-            {
-                var later = _laterError;
-                _laterError = 0;
-                return -(int)later;
-            }
-            int sent = 0;
-            if (!_connecting && _writes.Count == 0)
-            {
-                bool behind = MayWriteBehind(data.Length);
-                if (behind)
-                    req.ReplyWrite((uint)data.Length); // under the lock: before any later write's send
-                int n = Socket.Send(data);
-                if (n < 0 && n != -(int)Errno.EAGAIN)
-                {
-                    if (!behind)
-                        return n;
-                    ReleaseHeld(delivered: false);
-                    _laterError = (Errno)(-n);
-                    return NothingToAnswer;
-                }
-                sent = Math.Max(n, 0);
-                _established |= sent > 0;
-                if (sent == data.Length || (sent > 0 && Socket.Kind.KeepsMessageBoundaries))
-                {
-                    if (!behind)
-                        return sent;
-                    ReleaseHeld(delivered: true);
-                    return NothingToAnswer;
-                }
-                if (behind)
-                {
-                    // The socket is full: the rest waits here, answered already; later writes wait behind it.
-                    _writes.Enqueue(PendingWrite.Hold(req, data[sent..], sent, acknowledged: true, Limits, _session.RequestBufferSize, out _)!);
-                    HoldingQueued();
-                    ArmLocked();
-                    return NothingToAnswer;
-                }
-            }
-            if (NonBlocking(flags))
-                return sent > 0 ? sent : -(int)Errno.EAGAIN;
-            // Keep the rest (copied if small; else the reader's buffer goes with the request and the
-            // reader takes another), unless the writer or the mount holds its cap of write data:
-            // then what went out, or ENOBUFS, as a socket without buffer space answers.
-            var pending = PendingWrite.Hold(req, data[sent..], sent, acknowledged: false, Limits, _session.RequestBufferSize, out var refused);
-            if (pending is null)
-                return sent > 0 ? sent : -(int)refused;
-            _writes.Enqueue(pending);
-            req.Defer(_cancelWrite);
-            ArmLocked();
-            return NothingToAnswer;
+                return IoResult.Error(Errno.EBADF);
+            var result = _writes.Write(req, data, NonBlocking(flags), _connecting);
+            if (!result.IsToAnswer)
+                ArmLocked(); // queued (or the rest of an answered one is): wait for room
+            return result;
         }
     }
 
     private void CancelWrite(FuseRequest r)
     {
-        PendingWrite? found = null;
+        PendingWrite? found;
         lock (_lock)
-        {
-            foreach (var w in _writes)
-            {
-                if (w.Request == r)
-                    found = w;
-            }
-            if (found is null)
-                return;
-            RemoveWhere(_writes, w => w.Request == r);
-        }
-        int total = found.Total;
-        found.Return();
-        // A send that already moved bytes reports them, as a signal does to a socket write.
-        if (total > 0)
-            r.ReplyWrite((uint)total);
-        else
-            r.ReplyError(Errno.EINTR);
+            found = _writes.TakeWaiting(r);
+        found?.AnswerInterrupted();
     }
 
     public void OnReadiness(IoEvents events)
     {
-        ulong kh = 0;
+        ulong kh;
         lock (_lock)
         {
+            _armed = IoEvents.None; // one-shot: epoll has disarmed it
             if (_closed)
             {
-                if (_lingering)
+                if (_writes.IsLingering)
                     KeepSending();
                 return;
             }
-            _armed = IoEvents.None; // one-shot: epoll has disarmed it
             if (_connecting && (events & IoEvents.Writable) != 0)
                 _connecting = false;
             if (!_connecting)
             {
                 if ((events & IoEvents.Readable) != 0)
-                    DrainReads();
+                    _reads.Drain(Socket);
                 if ((events & IoEvents.Writable) != 0)
-                    DrainWrites();
+                    _writes.Drain();
             }
-            if ((events & (_pollWants | IoEvents.Err | IoEvents.Hup | IoEvents.RdHup)) != 0 && _pollWants != IoEvents.None)
-            {
-                // One notification per scheduled poll: the kernel polls again (and schedules
-                // again) if its waiter still waits.
-                kh = _pollKh;
-                _pollWants = IoEvents.None;
-            }
+            kh = _poll.TakeWoken(events);
             ArmLocked();
         }
         if (kh != 0)
@@ -284,10 +229,10 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
     /// <summary>Arms epoll for what is waited for now, unless it is armed for that already.</summary>
     private void ArmLocked()
     {
-        var wanted = _pollWants;
-        if (_reads.Count > 0)
+        var wanted = _poll.Wants;
+        if (_reads.IsWaiting)
             wanted |= IoEvents.In;
-        if (_writes.Count > 0 || _connecting)
+        if (_writes.IsWaiting || _connecting)
             wanted |= IoEvents.Out;
         if ((wanted & IoEvents.In) != 0)
             wanted |= IoEvents.RdHup; // a peer's half-close ends a wait for data, not for room
@@ -299,171 +244,99 @@ public sealed partial class SocketFile : OpenFile, IReadinessListener
             _armed = IoEvents.None; // only if the fd is gone: close is under way
     }
 
-    private void DrainReads()
-    {
-        while (_reads.TryPeek(out var pending))
-        {
-            if (pending.Request.IsAnswered)
-            {
-                _reads.Dequeue();
-                continue;
-            }
-            int n = Socket.Receive(FuseRequest.Scratch(pending.Size));
-            if (n == -(int)Errno.EAGAIN)
-                return;
-            _reads.Dequeue();
-            if (n >= 0)
-                pending.Request.ReplyScratch(n);
-            else
-                pending.Request.ReplyError((Errno)(-n));
-        }
-    }
-
-    private void DrainWrites()
-    {
-        while (_writes.TryPeek(out var pending))
-        {
-            if (pending.Request is { IsAnswered: true })
-            {
-                _writes.Dequeue();
-                Finish(pending);
-                continue;
-            }
-            if (pending.Request is { } waiting && _laterError != 0)
-            {
-                // The acknowledged data before it failed: this write reports that, unsent.
-                _writes.Dequeue();
-                waiting.ReplyError(_laterError);
-                _laterError = 0;
-                Finish(pending);
-                continue;
-            }
-            int n = Socket.Send(pending.Remaining);
-            if (n == -(int)Errno.EAGAIN)
-                return;
-            if (n >= 0)
-            {
-                pending.Sent += n;
-                _established = true;
-                if (!pending.IsDone)
-                    continue;
-            }
-            _writes.Dequeue();
-            Finish(pending);
-            if (pending.Request is null)
-            {
-                if (n < 0)
-                    _laterError = (Errno)(-n);
-                if (_shutdownAfterSend >= 0)
-                {
-                    var e = Socket.Shutdown(_shutdownAfterSend);
-                    if (e != 0)
-                        Log?.Debug("{Socket}: shutdown after the answered data: {Errno}", Description, e);
-                    _shutdownAfterSend = -1;
-                }
-            }
-            // Done, or failed: a write that moved bytes reports them; one that moved none, the error.
-            else if (pending.Total > 0)
-                pending.Request.ReplyWrite((uint)pending.Total);
-            else
-                pending.Request.ReplyError((Errno)(-n));
-        }
-    }
-
     public override void Poll(FuseRequest req, ulong kh, PollFlags pollFlags, uint events)
     {
         IoEvents revents;
         lock (_lock)
         {
             revents = _closed ? IoEvents.Nval : Socket.PollNow((IoEvents)events | IoEvents.Err | IoEvents.Hup);
-            if (_writes.Count > 0)
+            if (_writes.IsWaiting)
                 revents &= ~IoEvents.Out; // a write now would wait behind the queued ones
             if ((pollFlags & PollFlags.ScheduleNotify) != 0 && !_closed)
             {
                 // Armed even when ready now: an edge-triggered epoll waiter drains the socket after
                 // this poll and must still hear of the next data (at worst one early wake-up).
-                _pollKh = kh;
-                _pollWants = (IoEvents)events & (IoEvents.In | IoEvents.Pri | IoEvents.Out);
-                if (_pollWants == IoEvents.None)
-                    _pollWants = IoEvents.In | IoEvents.Out; // no events named: any change
+                _poll.Schedule(kh, (IoEvents)events);
                 ArmLocked();
             }
         }
         req.ReplyPoll((uint)revents);
     }
 
-    /// <summary>shutdown(2) of one direction (half-close).</summary>
+    /// <summary>shutdown(2) of one direction (half-close); the write side waits for answered data.</summary>
     public Errno Shutdown(int how)
     {
         lock (_lock)
+            return _closed ? Errno.EBADF : _writes.Shutdown(how);
+    }
+
+    /// <summary>The text of conn/N/<paramref name="file"/> ("local", "remote", "state"), or null
+    /// if the socket is closed or the file is none of these. Read under the socket's lock: the
+    /// socket is closed (and its fd number free for reuse by another user's socket) only under that
+    /// lock, so a description never reads the addresses of an fd that is no longer this socket.</summary>
+    public string? DescribeSocket(string file)
+    {
+        lock (_lock)
         {
-            if (_closed)
-                return Errno.EBADF;
-            if (how != 0 && _writes.TryPeek(out var first) && first.IsAcknowledged)
+            if (Socket.IsClosed)
+                return null;
+            return file switch
             {
-                // The answered data goes out first; the read side closes now.
-                _shutdownAfterSend = 1;
-                return how == 2 ? Socket.Shutdown(0) : 0;
-            }
-            return Socket.Shutdown(how);
+                "local" => Socket.LocalAddress().ToString(),
+                "remote" => Socket.RemoteAddress().ToString(),
+                "state" => _connecting ? "CONNECTING" : Socket.StateName(),
+                _ => null,
+            };
         }
     }
 
     public override void Close()
     {
         lock (_lock)
-            CloseLocked();
+        {
+            if (_closed)
+                return;
+            _closed = true;
+            _reads.FailAll(Errno.EBADF);
+            _poll.Clear();
+            if (_writes.Close())
+                ArmLocked(); // lingering: answered data goes on out as room comes
+            else
+                ReleaseSocket();
+        }
     }
 
-    private void CloseLocked()
+    /// <summary>Closed and lingering, the socket has room: send on, and let it go once done.</summary>
+    private void KeepSending()
     {
-        if (_closed)
-            return;
-        _closed = true;
-        foreach (var r in _reads)
-            r.Request.ReplyError(Errno.EBADF);
-        _reads.Clear();
-        _pollWants = IoEvents.None;
-        int count = _writes.Count;
-        for (int i = 0; i < count; i++)
-        {
-            var w = _writes.Dequeue();
-            if (w.IsAcknowledged && _laterError == 0)
-            {
-                _writes.Enqueue(w);
-                continue;
-            }
-            w.Request?.ReplyError(Errno.EBADF);
-            Finish(w);
-        }
-        if (_writes.Count > 0)
-            StartLingering();
-        else
+        if (_writes.KeepSending())
             ReleaseSocket();
+        else
+            ArmLocked();
     }
+
+    /// <summary>Stops sending answered data after close (the linger time is over, or the mount goes
+    /// away): a last try, then, if data is left, the connection is reset, not ended, so that the
+    /// peer does not take what it got for everything. True if it was reset.</summary>
+    internal bool EndLinger(string why)
+    {
+        lock (_lock)
+        {
+            if (!_writes.IsLingering)
+                return false;
+            bool reset = _writes.EndLinger(why);
+            ReleaseSocket();
+            return reset;
+        }
+    }
+
+    bool IHoldsAnsweredWrites.EndLinger(string why) => EndLinger(why);
 
     private void ReleaseSocket()
     {
-        if (_lingering)
-            WriteBehind?.StopLingering(this);
-        _lingering = false;
-        _lingerLimit?.Dispose();
-        foreach (var w in _writes)
-            Finish(w);
-        _writes.Clear();
+        _writes.Release();
         _engine.Unregister(Socket.Fd, _engineKey);
         Socket.Dispose();
         Charge?.Dispose();
-    }
-
-    private static void RemoveWhere<T>(Queue<T> queue, Func<T, bool> match)
-    {
-        int count = queue.Count;
-        for (int i = 0; i < count; i++)
-        {
-            var item = queue.Dequeue();
-            if (!match(item))
-                queue.Enqueue(item);
-        }
     }
 }

@@ -3,7 +3,7 @@ using Serilog;
 
 namespace NetnsFs.FileSystem.Files;
 
-/// <summary>What write-behind holds across a mount (<see cref="SocketFile.WriteBehindMinimum"/>):
+/// <summary>What write-behind holds across a mount (<see cref="WriteQueue.WriteBehindMinimum"/>):
 /// answered writes whose data a socket has not taken yet, the sockets holding them, and the closed
 /// sockets still sending such data. Bounded, so that stalled peers cannot make the daemon hold
 /// unbounded memory: once <see cref="MaxHeldWrites"/> are held, large writes wait for their socket
@@ -13,8 +13,8 @@ public sealed class WriteBehindLedger(TimeSpan linger)
     /// <summary>Each held write keeps one request buffer (max_write plus a page: about 1 MiB).</summary>
     public const int MaxHeldWrites = 64;
 
-    private readonly ConcurrentDictionary<SocketFile, byte> _lingering = new();
-    private readonly ConcurrentDictionary<SocketFile, byte> _holding = new();
+    private readonly ConcurrentDictionary<IHoldsAnsweredWrites, byte> _lingering = new();
+    private readonly ConcurrentDictionary<IHoldsAnsweredWrites, byte> _holding = new();
     private int _held;
 
     /// <summary>How long a closed socket file still sends answered data (zero: no write-behind).</summary>
@@ -48,13 +48,13 @@ public sealed class WriteBehindLedger(TimeSpan linger)
     public void Release() => Interlocked.Decrement(ref _held);
 
     /// <summary>A socket (open or closed) now holds answered data the kernel has not taken.</summary>
-    internal void StartHolding(SocketFile file) => _holding.TryAdd(file, 0);
+    internal void StartHolding(IHoldsAnsweredWrites file) => _holding.TryAdd(file, 0);
 
-    internal void StopHolding(SocketFile file) => _holding.TryRemove(file, out _);
+    internal void StopHolding(IHoldsAnsweredWrites file) => _holding.TryRemove(file, out _);
 
-    internal void StartLingering(SocketFile file) => _lingering.TryAdd(file, 0);
+    internal void StartLingering(IHoldsAnsweredWrites file) => _lingering.TryAdd(file, 0);
 
-    internal void StopLingering(SocketFile file) => _lingering.TryRemove(file, out _);
+    internal void StopLingering(IHoldsAnsweredWrites file) => _lingering.TryRemove(file, out _);
 
     /// <summary>At the end of the mount (unmounted, or stopped with files still open): the daemon
     /// cannot keep sending, so every socket still holding answered data, open or lingering, gets a
@@ -76,4 +76,16 @@ public sealed class WriteBehindLedger(TimeSpan linger)
             reset, ended - reset);
         return reset;
     }
+}
+
+/// <summary>A socket file as the ledger sees it: it may hold answered data, and the end of the
+/// mount ends it.</summary>
+internal interface IHoldsAnsweredWrites
+{
+    /// <summary>Closes the file as its last release does: answered data left makes it linger.</summary>
+    void Close();
+
+    /// <summary>Stops lingering: a last try to send, then the socket goes, reset if data is left
+    /// (true then). False if it was not lingering.</summary>
+    bool EndLinger(string why);
 }

@@ -171,16 +171,25 @@ public sealed class FuseRequest
         return true;
     }
 
-    /// <summary>The calling thread's reply scratch: fill up to <see cref="Span{T}.Length"/> bytes, then
-    /// call <see cref="ReplyScratch"/>. Saves a copy: the payload is written where it is sent from.</summary>
-    public static Span<byte> Scratch(int maxPayload) => Session.ReplyScratch.Payload(maxPayload);
+    /// <summary>A buffer to build this request's reply payload in (READ data, a listing), with room
+    /// for <paramref name="maxPayload"/> bytes; answer with <see cref="ReplyData(ReplyBuffer, int)"/>.
+    /// Taken from the calling thread's reply memory: a handler takes it while it answers, and a
+    /// deferred read takes it on the thread that finishes it.</summary>
+    public ReplyBuffer TakeReplyBuffer(int maxPayload) => Session.ReplyScratch.Lend(this, maxPayload);
 
-    /// <summary>Sends the first <paramref name="length"/> bytes of <see cref="Scratch"/> in one write.</summary>
-    public bool ReplyScratch(int length)
+    /// <summary>Answers with the first <paramref name="length"/> bytes of <paramref name="filled"/>'s
+    /// payload, header and payload in one write.</summary>
+    public bool ReplyData(ReplyBuffer filled, int length)
     {
+        if (filled.Request != this)
+            throw new ArgumentException("the reply buffer was taken for another request", nameof(filled));
+        if ((uint)length > (uint)filled.Payload.Length)
+            throw new ArgumentOutOfRangeException(nameof(length), length, "longer than the reply buffer");
+        if (!Session.ReplyScratch.IsCurrent(filled.Lending))
+            throw new InvalidOperationException("the thread's reply memory was lent again since this buffer was taken");
         if (!TryClaim())
             return false;
-        Span<byte> message = Session.ReplyScratch.Message(length);
+        Span<byte> message = filled.Message(length);
         ReplyEncoder.WriteHeader(message, Unique, length);
         _session.Send(this, message, 0);
         return true;

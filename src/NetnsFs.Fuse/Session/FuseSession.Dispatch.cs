@@ -166,7 +166,7 @@ public sealed partial class FuseSession
                 {
                     if (!RequestDecoder.TryRead(body, out FuseReadIn r))
                         return false;
-                    int size = (int)Math.Min(r.Size, (uint)ReplyScratch.Capacity - (uint)ReplyEncoder.OutHeaderSize);
+                    int size = (int)Math.Min(r.Size, (uint)ReplyScratch.MaxPayload);
                     if (req.Opcode == FuseOpcode.Read)
                         _fs.Read(req, node, new FileHandle(r.Fh), (long)r.Offset, size, (int)r.Flags);
                     else

@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace NetnsFs.Fuse.Session;
 
-/// <summary>A page-aligned block of native memory: request buffers and reply scratch. Page
-/// alignment keeps the kernel from splitting large copies and lets splice move whole pages.</summary>
+/// <summary>A page-aligned block of native memory: request buffers and each thread's reply memory.
+/// Native, so that it never moves while the kernel reads into it or writes from it; page-aligned,
+/// so that a 1 MiB payload spans as few pages as it can for the device's page-by-page copy.</summary>
 public sealed unsafe class NativeBuffer : IDisposable
 {
     private byte* _pointer;

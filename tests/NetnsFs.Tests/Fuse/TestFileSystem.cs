@@ -219,14 +219,15 @@ public sealed class TestFileSystem : FuseFileSystem
         }
         var entries = new List<(string Name, ulong Ino, uint Mode)> { (".", dir.Ino, dir.Mode), ("..", dir.Parent, S_IFDIR) };
         entries.AddRange(Nodes.Where(c => c.Parent == dir.Ino && c.Ino != RootIno).Select(c => (c.Name, c.Ino, c.Mode)));
-        var writer = new DirentWriter(FuseRequest.Scratch(size));
+        var reply = req.TakeReplyBuffer(size);
+        var writer = new DirentWriter(reply.Payload);
         for (long i = offset; i < entries.Count; i++)
         {
             var (name, ino, mode) = entries[(int)i];
             if (!writer.TryAdd(ino, (ulong)(i + 1), mode >> 12, Encoding.UTF8.GetBytes(name)))
                 break;
         }
-        req.ReplyScratch(writer.Length);
+        req.ReplyData(reply, writer.Length);
     }
 
     public override void Open(FuseRequest req, NodeId node, int flags)
