@@ -59,7 +59,7 @@ public sealed partial class NetnsFileSystem
                 break;
             case DirectoryRole.MultiRoot:
                 list.Add(("status", NameIno("status"), Node.S_IFREG | 0x124));
-                foreach (var v in _views.Values)
+                foreach (var v in _namespaces.All)
                     list.Add((v.Name, v.Root.Id.Value, v.Root.Mode));
                 break;
             case DirectoryRole.Transport when dir.Transport == "tcp":
@@ -90,11 +90,8 @@ public sealed partial class NetnsFileSystem
                 }
                 break;
             case DirectoryRole.Connections:
-                foreach (var (h, f) in _open)
-                {
-                    if (f is SocketFile s && s.View == dir.View)
-                        list.Add((h.ToString(System.Globalization.CultureInfo.InvariantCulture), NameIno("conn/" + h), sub));
-                }
+                foreach (ulong h in _files.SocketsOf(dir.View!))
+                    list.Add((h.ToString(System.Globalization.CultureInfo.InvariantCulture), NameIno("conn/" + h), sub));
                 break;
             case DirectoryRole.Connection:
                 foreach (var name in IConnectionView.Files)

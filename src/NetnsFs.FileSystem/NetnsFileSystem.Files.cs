@@ -1,17 +1,19 @@
-using NetnsFs.Net.Identity;
-using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
+using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.FileSystem.Service;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net;
-using NetnsFs.Net.Sockets;
+using NetnsFs.Net.Identity;
 
 namespace NetnsFs.FileSystem;
 
-/// <summary>Opening socket files and moving data through open handles.</summary>
+/// <summary>The FUSE front end of the <see cref="SocketService"/>: OPEN and CREATE of socket files
+/// (the socket comes from the service, the file that relays it is made here), text snapshots, and
+/// data through open handles (<see cref="OpenFileTable"/>).</summary>
 public sealed partial class NetnsFileSystem
 {
     private const int O_NONBLOCK = 0x800;
@@ -26,11 +28,11 @@ public sealed partial class NetnsFileSystem
             case TextFileNode { Parent: DirectoryNode { Role: DirectoryRole.Connection } conn } when !Exists(conn.Handle):
                 req.ReplyError(Errno.ENOENT); // the socket closed since the lookup
                 break;
-            case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl } when (flags & 3) != 0 && !MayControl(ctl.Handle, req.Uid, req.Pid):
+            case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl } when (flags & 3) != 0 && !_connections.MayControl(ctl.Handle, req.Uid, req.Pid):
                 req.ReplyError(Errno.EPERM); // another uid's connection (the sharing model)
                 break;
             case TextFileNode t:
-                OpenSnapshot(req, t); // counted: NetnsFileSystem.Limits.cs
+                OpenSnapshot(req, t);
                 break;
             case DirectoryNode:
                 req.ReplyError(Errno.EISDIR);
@@ -44,7 +46,7 @@ public sealed partial class NetnsFileSystem
         }
     }
 
-    /// <summary>open(O_CREAT) of a name the kernel has no entry for: the seed's
+    /// <summary>open(O_CREAT) of a name the kernel has no entry for: the socket-triple files'
     /// open("DIR/inet;stream;tcp", O_RDWR|O_CREAT, 0777). Only names the grammar knows can be made.</summary>
     public override void Create(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, int flags, uint mode, uint umask)
     {
@@ -69,117 +71,80 @@ public sealed partial class NetnsFileSystem
         OpenSocket(req, s, flags, s);
     }
 
-    private OpenFile AddOpen(OpenFile file)
-    {
-        file.Handle = new FileHandle((ulong)Interlocked.Increment(ref _nextHandle));
-        _open[file.Handle.Value] = file;
-        return file;
-    }
-
     /// <summary>Answers OPEN, or CREATE when <paramref name="created"/> is the node to report.</summary>
     private void ReplyOpened(FuseRequest req, OpenFile file, SocketFileNode? created)
     {
-        AddOpen(file);
+        _files.Add(file);
         bool ok = created is null
             ? req.ReplyOpen(file.Handle, OpenReplyFlags.StreamFile)
             : FuseSession.ReplyCreate(req, EntryOf(created), file.Handle, OpenReplyFlags.StreamFile);
         if (!ok)
-        {
-            // Interrupted meanwhile: the kernel will never release this handle.
-            _open.TryRemove(file.Handle.Value, out _);
-            file.Close();
-        }
+            _files.Remove(file.Handle.Value)?.Close(); // interrupted meanwhile: the kernel will never release this handle
     }
 
     private void OpenSocket(FuseRequest req, SocketFileNode node, int flags, SocketFileNode? created)
     {
         var view = node.View!;
-        if (view.Removed)
-        {
-            req.ReplyError(Errno.ENOENT); // its namespace was removed (rmdir) meanwhile
-            return;
-        }
+        var recipe = node.Recipe;
         var caller = CallerOf(req);
-        var denied = CheckPrivileges(view, node.Recipe, caller, node.Name);
-        if (denied != 0)
-        {
-            req.ReplyError(denied);
-            return;
-        }
-        if (node.Recipe is ListenRecipe l)
-        {
-            Listener listener;
-            try
-            {
-                Limits.Charge? listening = null;
-                listener = view.Listeners.GetOrCreate(l.Key, caller.Uid, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
-                if (listening is not null)
-                    listener.Hold(listening);
-            }
-            catch (NetException ex)
-            {
-                _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Message}", l.Key, req.Pid, req.Uid, ex.Message);
-                req.ReplyError(ex.Errno);
-                return;
-            }
-            listener.Accept(req, caller, flags, (r, accepted) =>
-            {
-                if (TakeAccepted(r, accepted) is { } counted && NewSocketFile(r, view, accepted, $"{l.Key} <- {accepted.RemoteAddress()}", counted) is { } file)
-                    ReplyOpened(r, file, created);
-            });
-            return;
-        }
-        // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
-        // otherwise the open waits for it (deferred, interruptible, no reader held).
-        bool nonBlocking = (flags & O_NONBLOCK) != 0;
-        if (node.Recipe is DialRecipe { Host: { } host } && HostName.TryResolve(host, out _) != 0)
+        string path = recipe is DialRecipe d ? d.Display : node.Name;
+        if (SocketService.StartsSlowly(recipe))
             req.WillTakeLong(); // a name: the hosts file is read before a query is sent
-        string description = node.Recipe is DialRecipe d ? d.Display : node.Name;
         IDisposable? making = null;
-        if (TakeOrRefuse(req, NetnsFs.FileSystem.Limits.Resource.SocketFiles) is not { } charge)
-            return;
-        if (node.Recipe is not TripleRecipe)
+        if (SocketService.MayWait(recipe))
         {
             // Deferred before the making starts: its answer may come from another thread at once.
             req.Defer(r =>
             {
                 Volatile.Read(ref making)?.Dispose();
-                charge.Cancel();
                 r.ReplyError(Errno.EINTR);
             });
         }
-        making = view.Maker.Make(node.Recipe, caller, waitForConnect: !nonBlocking, made =>
+        // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
+        // otherwise the open waits for it (deferred, interruptible, no reader held).
+        bool nonBlocking = (flags & O_NONBLOCK) != 0;
+        making = _sockets.OpenShared(view, recipe, caller, path, waitForConnect: !nonBlocking, result =>
         {
-            if (made.Socket is null)
-            {
-                _log.Debug("open {Path} for pid {Pid} uid {Uid}: {Errno}", description, req.Pid, req.Uid, made.Error);
-                charge.Dispose();
-                req.ReplyError(made.Error);
-                return;
-            }
-            if (NewSocketFile(req, view, made.Socket, description, charge) is not { } file)
-                return;
-            if (made.Connecting)
-                file.BeginConnect();
-            ReplyOpened(req, file, created);
+            if (result.Listener is { } listener)
+                AcceptOne(req, listener, (ListenRecipe)recipe, caller, flags, view, created);
+            else
+                ReplySocket(req, result, view, created);
         });
         if (req.IsAnswered)
+            making?.Dispose(); // interrupted before the making could be cancelled
+    }
+
+    /// <summary>An open of a listen path: one connection from the mount's listener (at once, or
+    /// deferred until a client connects; O_NONBLOCK: EAGAIN), counted among the opener's socket files.</summary>
+    private void AcceptOne(FuseRequest req, Listener listener, ListenRecipe recipe, Caller caller, int flags, NamespaceView view, SocketFileNode? created) =>
+        listener.Accept(req, caller, flags, (r, accepted) => ReplySocket(r, _sockets.Accepted(recipe, caller, accepted), view, created));
+
+    /// <summary>Answers an open with the service's socket, relayed by a new socket file, or its errno.</summary>
+    private void ReplySocket(FuseRequest req, SocketResult result, NamespaceView view, SocketFileNode? created)
+    {
+        if (result.Failed)
         {
-            making.Dispose(); // interrupted before the making could be cancelled
-            charge.Cancel();
+            req.ReplyError(result.Error);
+            return;
         }
+        if (NewSocketFile(req, view, result) is not { } file)
+            return;
+        if (result.Connecting)
+            file.BeginConnect();
+        ReplyOpened(req, file, created);
     }
 
     /// <summary>The socket file for a socket just made or accepted, or null when it cannot be watched
     /// (epoll_ctl failed: the per-user max_user_watches, memory): then the socket is closed, its
     /// charge released and the request answered with the errno, so nothing leaks and nothing hangs.</summary>
-    private SocketFile? NewSocketFile(FuseRequest req, NamespaceView view, NetSocket socket, string description, Limits.Charge charge)
+    private SocketFile? NewSocketFile(FuseRequest req, NamespaceView view, SocketResult made)
     {
+        var socket = made.Socket!;
         try
         {
-            return new(socket, Session, _engine, description)
+            return new(socket, Session, _engine, made.Message)
             {
-                Charge = charge.Own(),
+                Charge = made.Charge?.Own(),
                 Limits = Limits,
                 OpenerProcess = Paths.ProcessAncestry.ProcessOf(req.Pid),
                 OpenerUid = req.Uid,
@@ -190,59 +155,38 @@ public sealed partial class NetnsFileSystem
         }
         catch (NetException e)
         {
-            _log.Warning("open {Path} for pid {Pid} uid {Uid}: {Message}", description, req.Pid, req.Uid, e.Message);
+            _log.Warning("open {Path} for pid {Pid} uid {Uid}: {Message}", made.Message, req.Pid, req.Uid, e.Message);
             socket.Dispose();
-            charge.Dispose();
+            made.Charge?.Dispose();
             req.ReplyError(e.Errno);
             return null;
         }
     }
 
-    /// <summary>The caller of a FUSE request, with the groups and capabilities its thread holds now.</summary>
-    private static Caller CallerOf(FuseRequest req) => Caller.OfThread((int)req.Pid, req.Uid, req.Gid);
-
-    /// <summary>socket, bind, listen inside the namespace, as <paramref name="owner"/> (the kernel
-    /// checks a low port against the caller). "All addresses" is one dual-stack IPv6 socket; where
-    /// the namespace has no IPv6 it falls back to 0.0.0.0.</summary>
-    private NetSocket Listen(NamespaceView view, ListenRecipe recipe, Caller owner)
+    /// <summary>Opens a text snapshot (net/*, conn/N/*, status), counted among the caller's open
+    /// snapshots until its release: each holds a copy of a table that may be large.</summary>
+    private void OpenSnapshot(FuseRequest req, TextFileNode t)
     {
-        var bind = recipe.Bind;
-        var kind = recipe.Kind;
-        NetSocket socket;
+        if (TakeOrRefuse(req, Resource.Snapshots) is not { } charge)
+            return;
+        req.WillTakeLong(); // a snapshot: conn/ listings, the namespace's /proc/net tables
+        byte[] content;
         try
         {
-            socket = NetSocket.Create(view.Namespace, kind, owner);
+            content = System.Text.Encoding.UTF8.GetBytes(t.Content(CallerOf(req)));
         }
-        catch (NetException e) when (recipe.DualStack && e.Errno == Errno.EAFNOSUPPORT)
+        catch
         {
-            bind = SockAddr.FromIp(System.Net.IPAddress.Any, recipe.Bind.Port);
-            socket = NetSocket.Create(view.Namespace, kind with { Family = SocketKind.AF_INET }, owner);
+            charge.Dispose();
+            throw;
         }
-        if (socket.Kind.Family != SocketKind.AF_UNIX)
-            socket.SetOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, 1);
-        if (recipe.DualStack && socket.Kind.Family == SocketKind.AF_INET6)
-            socket.SetOption(41 /* IPPROTO_IPV6 */, 26 /* IPV6_V6ONLY */, 0);
-        var e2 = socket.BindAndListen(in bind, 4096, owner);
-        if (e2 != 0)
-        {
-            socket.Dispose();
-            throw new NetException(e2, $"listen on {recipe.Key}: {e2}");
-        }
-        _log.Information("listening on {Key} ({Address})", recipe.Key, socket.LocalAddress());
-        return socket;
-    }
-
-    /// <summary>Port 0 listeners are filed under the port the kernel picked.</summary>
-    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound)
-    {
-        if (!recipe.Key.EndsWith("/0", StringComparison.Ordinal))
-            return recipe.Key;
-        return recipe.Key[..^1] + bound.LocalAddress().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var file = _files.Add(new TextFile(content, t.Control) { Charge = charge });
+        req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
     }
 
     private OpenFile? FindOpen(FuseRequest req, FileHandle fh)
     {
-        if (_open.TryGetValue(fh.Value, out var file))
+        if (_files.Find(fh.Value) is { } file)
             return file;
         req.ReplyError(Errno.EBADF);
         return null;
@@ -253,7 +197,7 @@ public sealed partial class NetnsFileSystem
 
     public override void Write(FuseRequest req, NodeId node, FileHandle fh, long offset, ReadOnlySpan<byte> data, int flags)
     {
-        if (_open.TryGetValue(fh.Value, out var file))
+        if (_files.Find(fh.Value) is { } file)
             file.Write(req, data, flags);
         else
             req.ReplyError(Errno.EBADF);
@@ -264,8 +208,7 @@ public sealed partial class NetnsFileSystem
 
     public override void Release(FuseRequest req, NodeId node, FileHandle fh, int flags)
     {
-        if (_open.TryRemove(fh.Value, out var file))
-            file.Close();
+        _files.Remove(fh.Value)?.Close();
         req.ReplyEmpty();
     }
 }

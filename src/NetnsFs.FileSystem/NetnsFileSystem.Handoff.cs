@@ -1,4 +1,3 @@
-using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Handoff;
 using NetnsFs.FileSystem.Nodes;
@@ -8,8 +7,9 @@ using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem;
 
-/// <summary>The same grammar, the second transport: a path asked for over the handoff socket is
-/// resolved exactly as an open of that path would be, and the socket it names is made the same way.</summary>
+/// <summary>The same grammar, the second front end: a path asked for over the handoff socket is
+/// resolved exactly as an open of that path would be (<see cref="ResolveRecipe"/>), and the socket
+/// it names is made by the same <see cref="Service.SocketService"/>.</summary>
 public sealed partial class NetnsFileSystem
 {
     /// <summary>Walks <paramref name="path"/> from the root without adding nodes to the kernel's
@@ -42,51 +42,6 @@ public sealed partial class NetnsFileSystem
         return 0;
     }
 
-    /// <summary>Makes the socket <paramref name="path"/> names for a handoff caller. A listen path
-    /// gives the caller a listening socket of its own (bound now, blocking, not shared with the
-    /// mount's listener of the same port, which then must not exist: EADDRINUSE).</summary>
-    public IDisposable? MakeForHandoff(NamespaceView view, string path, Caller caller, Action<Errno, NetSocket?, string> done)
-    {
-        if (view.Removed)
-        {
-            done(Errno.ENOENT, null, "the namespace was removed");
-            return null;
-        }
-        var e = ResolveRecipe(view, path, out var recipe);
-        if (e != 0)
-        {
-            _log.Debug("handoff {Path} for pid {Pid} uid {Uid}: {Errno}", path, caller.Pid, caller.Uid, e);
-            done(e, null, $"{path}: {e}");
-            return null;
-        }
-        var denied = CheckPrivileges(view, recipe!, caller, path);
-        if (denied != 0)
-        {
-            done(denied, null, $"{path}: {denied}");
-            return null;
-        }
-        if (recipe is ListenRecipe l)
-        {
-            try
-            {
-                var listener = Listen(view, l, caller);
-                done(0, listener, $"listening on {listener.LocalAddress()}");
-            }
-            catch (NetException ex)
-            {
-                done(ex.Errno, null, ex.Message);
-            }
-            return null;
-        }
-        return view.Maker.Make(recipe!, caller, waitForConnect: true, made =>
-        {
-            if (made.Socket is null)
-                done(made.Error, null, $"{path}: {made.Error}");
-            else
-                done(0, made.Socket, path);
-        });
-    }
-
     /// <summary>Where a namespace's handoff socket is bound.</summary>
     private string HandoffPath(NamespaceView view) =>
         Path.Combine(_settings.RunDirectory!, view.Name.Length == 0 ? NetnsFs.Client.HandoffWire.LinkName : view.Name + "." + NetnsFs.Client.HandoffWire.LinkName);
@@ -96,7 +51,7 @@ public sealed partial class NetnsFileSystem
     {
         try
         {
-            view.EnsureHandoff(() => new HandoffServer(HandoffPath(view), this, view, _layout, _settings.Policy, _engine, _settings.Log,
+            view.EnsureHandoff(() => new HandoffServer(HandoffPath(view), _sockets, ResolveRecipe, view, _layout, _settings.Policy, _engine, _settings.Log,
                 new HandoffConnection.Settings(Limits, _settings.HandoffIdle)));
         }
         catch (Exception e) when (e is NetException or IOException or ObjectDisposedException)

@@ -28,7 +28,7 @@ public sealed partial class NetnsFileSystem
     {
         if (TakeOrRefuse(req, Resource.Snapshots) is not { } charge)
             return;
-        ulong handle = (ulong)Interlocked.Increment(ref _nextHandle);
+        ulong handle = _files.NewHandle();
         _listings[handle] = new OpenListing(charge);
         if (!req.ReplyOpen(new FileHandle(handle), OpenReplyFlags.None) && _listings.TryRemove(handle, out var gone))
             gone.Charge.Dispose(); // interrupted: the kernel will not release it

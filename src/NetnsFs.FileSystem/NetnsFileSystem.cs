@@ -1,12 +1,15 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
+using NetnsFs.FileSystem.Limits;
+using NetnsFs.FileSystem.Mount;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.FileSystem.Service;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using Serilog;
@@ -15,8 +18,13 @@ namespace NetnsFs.FileSystem;
 
 /// <summary>The FUSE operations of a netnsfs mount: one namespace at the root (a single mount), or
 /// one per directory (a multi mount, -o multi). Each namespace is a <see cref="NamespaceView"/>;
-/// sockets are made inside its namespace and relayed by <see cref="SocketFile"/>.</summary>
-public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
+/// sockets are made inside its namespace by the <see cref="SocketService"/> and relayed by
+/// <see cref="SocketFile"/>. This class is the FUSE adapter: it decodes a request's node, asks the
+/// piece that holds the answer (the <see cref="OpenFileTable"/>, the <see cref="NamespaceRegistry"/>,
+/// the <see cref="SocketService"/>, the <see cref="ConnectionFiles"/>, the <see cref="MountStatus"/>),
+/// and replies. Its parts: nodes and attributes (here), opens and I/O (.Files), namespaces of a
+/// multi mount (.Namespaces), directories (.Directories, .Listings), the handoff socket (.Handoff).</summary>
+public sealed partial class NetnsFileSystem : FuseFileSystem
 {
     private static readonly TimeSpan EntryTimeout = TimeSpan.FromSeconds(1);
 
@@ -27,13 +35,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     private readonly ReadinessEngine _engine;
     private readonly WriteBehindLedger _writeBehind;
     private readonly ILogger _log;
-    private readonly ConcurrentDictionary<ulong, OpenFile> _open = new();
-    private readonly ConcurrentDictionary<string, NamespaceView> _views = new();
+    private readonly OpenFileTable _files = new();
+    private readonly NamespaceRegistry _namespaces;
+    private readonly ConnectionFiles _connections;
+    private readonly MountStatus _status;
+    private readonly SocketService _sockets;
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
     private readonly NamespaceView? _single;
-    private readonly NamespacePool? _pool;
     private FuseSession? _session;
-    private long _nextHandle;
 
     /// <summary>A single mount of <paramref name="ns"/>, or with null a multi mount (namespaces by mkdir).</summary>
     public NetnsFileSystem(FileSystemSettings settings, NetNamespace? ns)
@@ -43,28 +52,29 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         _engine = settings.Engine;
         _writeBehind = new WriteBehindLedger(TimeSpan.FromSeconds(settings.LingerSeconds)) { Log = settings.Log };
         _log = settings.Log.ForContext<NetnsFileSystem>();
-        _grammar = new PathGrammar(_layout, this);
+        _namespaces = new NamespaceRegistry(Limits, ns is null ? new NamespacePool(settings.SpareNamespaces, settings.Log) : null, _log);
+        _connections = new ConnectionFiles(_files, _log);
+        _status = new MountStatus(_files, _namespaces, _writeBehind, Limits, settings.MountInfo);
+        _sockets = new SocketService(Limits, settings.Log);
+        _grammar = new PathGrammar(_layout, _connections);
         var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
         _nodes = new NodeTable(new DirectoryNode("", null, rootRole, _layout.RootPermissions) { IsPinned = true });
         if (ns is not null)
             _single = AddView(_nodes.Root, "", ns, null);
         else
-        {
-            _nodes.Add(new TextFileNode("status", _nodes.Root, _ => MultiStatus(), 0x124));
-            _pool = new NamespacePool(settings.SpareNamespaces, settings.Log);
-        }
+            _nodes.Add(new TextFileNode("status", _nodes.Root, _ => _status.OfMultiMount(), ModeBits.ReadOnly));
     }
-
-    public bool IsMulti => _single is null;
 
     /// <summary>The namespace of a single mount (null for a multi mount).</summary>
     public NetNamespace? Namespace => _single?.Namespace;
 
-    public int OpenSocketCount => _open.Values.Count(f => f is SocketFile);
+    public int OpenSocketCount => _files.SocketCount;
 
-    public int ListenerCount => _single?.Listeners.Count ?? _views.Values.Sum(v => v.Listeners.Count);
+    public int ListenerCount => _namespaces.ListenerCount;
 
-    public int NamespaceCount => _views.Count;
+    public int NamespaceCount => _namespaces.Count;
+
+    private MountLimits Limits => _settings.Limits;
 
     /// <summary>Gives <paramref name="root"/> a namespace and the full layout of one.</summary>
     /// <param name="netnsName">The /run/netns name it was attached by, if any (for /etc/netns/NAME).</param>
@@ -88,38 +98,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         Fixed(new DirectoryNode("conn", root, DirectoryRole.Connections, _layout.DirPermissions) { IsPinned = true });
         Fixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, _layout.DirPermissions) { IsPinned = true });
         Fixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
-        Fixed(new TextFileNode("status", root, _ => StatusOf(view), 0x124));
+        Fixed(new TextFileNode("status", root, _ => _status.Of(view), ModeBits.ReadOnly));
         if (_settings.RunDirectory is not null)
             Fixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, HandoffPath(view)));
         _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
         _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, _layout.DirPermissions) { IsPinned = true, Transport = "unix" });
-        _views[name] = view;
+        _namespaces.Add(view);
         return view;
     }
-
-    private string StatusOf(NamespaceView view) => string.Join('\n',
-        (view.Name.Length > 0 ? $"name={view.Name}\n" : "") +
-        $"netns_inode={view.Namespace.Inode}",
-        $"origin={view.Namespace.Origin}",
-        $"sockets={_open.Values.Count(f => f is SocketFile s && s.View == view)}",
-        $"listeners={view.Listeners.Count}",
-        WriteBehindStatus,
-        LimitsStatus,
-        _settings.MountInfo()) + "\n";
-
-    private string MultiStatus() => string.Join('\n',
-        "mode=multi",
-        $"namespaces={_views.Count}",
-        $"spare_namespaces={_pool?.SpareCount ?? 0}",
-        $"sockets={OpenSocketCount}",
-        $"listeners={ListenerCount}",
-        WriteBehindStatus,
-        LimitsStatus,
-        _settings.MountInfo()) + "\n";
-
-    /// <summary>Mount-wide: answered writes not yet taken by their sockets, and closed sockets still sending.</summary>
-    private string WriteBehindStatus =>
-        $"held_writes={_writeBehind.HeldWrites}\nlingering_sockets={_writeBehind.LingeringSockets}";
 
     public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
 
@@ -154,7 +140,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
     /// shell finds the shell's socket). Never cached: it depends on who asks.</summary>
     private void LookupSelf(FuseRequest req, DirectoryNode dir)
     {
-        req.WillTakeLong(); // reads /proc for the caller's ancestors, looks through every open file
+        req.WillTakeLong(); // reads /proc for the caller's ancestors
         uint process = Paths.ProcessAncestry.ProcessOf(req.Pid);
         ulong newest = process == 0 ? 0 : NewestSocketOf(dir, process); // 0: a caller with no pid here
         if (newest == 0 && process != 0)
@@ -178,16 +164,10 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 
     /// <summary>The handle of the newest socket of <paramref name="dir"/>'s namespace that a thread
     /// of <paramref name="process"/> opened; 0 if none.</summary>
-    private ulong NewestSocketOf(DirectoryNode dir, uint process)
-    {
-        ulong newest = 0;
-        foreach (var (h, f) in _open)
-        {
-            if (f is SocketFile s && s.View == dir.View && h > newest && s.OpenerProcess == process)
-                newest = h;
-        }
-        return newest;
-    }
+    private ulong NewestSocketOf(DirectoryNode dir, uint process) => _files.NewestSocketOf(dir.View!, process);
+
+    /// <summary>Whether conn/<paramref name="handle"/> is an open socket still.</summary>
+    private bool Exists(ulong handle) => _connections.Exists(handle);
 
     /// <summary>The child named <paramref name="name"/>, made if the grammar allows it; counts a lookup.</summary>
     private Errno LookupChild(DirectoryNode dir, ReadOnlySpan<byte> name, out Node? node)
@@ -304,15 +284,23 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
 
     public override void Access(FuseRequest req, NodeId node, int mask) => req.ReplyEmpty();
 
+    /// <summary>A charge for one <paramref name="r"/> of the caller; null when a cap refuses, and
+    /// the request is answered with the limit's errno (the limits log it).</summary>
+    private Charge? TakeOrRefuse(FuseRequest req, Resource r)
+    {
+        var charge = Limits.Take(r, req.Uid, out var refused);
+        if (charge is null)
+            req.ReplyError(refused);
+        return charge;
+    }
+
+    /// <summary>The caller of a FUSE request, with the groups and capabilities its thread holds now.</summary>
+    private static Caller CallerOf(FuseRequest req) => Caller.OfThread((int)req.Pid, req.Uid, req.Gid);
+
     public override void Destroy()
     {
-        _pool?.Dispose();
-        foreach (var view in _views.Values)
-            view.Dispose();
-        _views.Clear();
-        foreach (var f in _open.Values)
-            f.Close();
-        _open.Clear();
+        _namespaces.Dispose();
+        _files.CloseAll();
         _writeBehind.EndAll();
     }
 }

@@ -1,3 +1,4 @@
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 
 namespace NetnsFs.FileSystem.Access;
@@ -17,9 +18,9 @@ namespace NetnsFs.FileSystem.Access;
 /// </list></summary>
 public sealed class AccessPolicy(MountLayout layout, bool allowOther, uint mounterUid, uint mounterGid)
 {
-    private const uint ReadWriteOwner = 0x180; // rw for the owner
-    private const uint ReadWriteGroup = 0x30;  // rw for the group
-    private const uint ReadWriteOther = 0x6;   // rw for others
+    private const uint ReadWriteOwner = ModeBits.OwnerReadWrite;      // rw-------
+    private const uint ReadWriteGroup = ModeBits.OwnerReadWrite >> 3; // ---rw----
+    private const uint ReadWriteOther = ModeBits.OwnerReadWrite >> 6; // ------rw-
 
     public bool MayUse(uint uid, uint gid, int pid)
     {

@@ -6,11 +6,6 @@ namespace NetnsFs.FileSystem.Access;
 /// /proc status under a pidfd (<see cref="ProcessCredentials"/>), for checks made by pid alone.</summary>
 public static class CallerPrivileges
 {
-    public const int CapNetBindService = Caller.CapNetBindService;
-    public const int CapNetAdmin = Caller.CapNetAdmin;
-    public const int CapNetRaw = Caller.CapNetRaw;
-    public const int CapSysAdmin = Caller.CapSysAdmin;
-
     /// <summary>False when the process cannot be read (pid 0: outside our pid namespace; gone; not
     /// the user <paramref name="uid"/> any more): what cannot be known is not granted.</summary>
     public static bool Has(int pid, uint uid, int capability) =>

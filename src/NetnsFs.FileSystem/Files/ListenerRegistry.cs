@@ -17,8 +17,6 @@ public sealed class ListenerRegistry(ReadinessEngine engine)
 
     public IEnumerable<(string Key, Listener Listener)> All => _byKey.Select(kv => (kv.Key, kv.Value));
 
-    public Listener? Find(string key) => _byKey.GetValueOrDefault(key);
-
     /// <summary>The listener for <paramref name="key"/>, made with <paramref name="open"/> (socket,
     /// bind, listen) and owned by <paramref name="uid"/> if there is none. Port 0 gets a new listener
     /// each time, filed under its real port. Another uid's listener (root excepted) is refused with
@@ -65,17 +63,13 @@ public sealed class ListenerRegistry(ReadinessEngine engine)
         return Removal.Removed;
     }
 
-    public bool Remove(string key)
-    {
-        if (!_byKey.TryRemove(key, out var l))
-            return false;
-        l.Close();
-        return true;
-    }
-
+    /// <summary>rmdir or unmount: every listener closed.</summary>
     public void CloseAll()
     {
-        foreach (var key in _byKey.Keys.ToList())
-            Remove(key);
+        foreach (var key in _byKey.Keys)
+        {
+            if (_byKey.TryRemove(key, out var l))
+                l.Close();
+        }
     }
 }

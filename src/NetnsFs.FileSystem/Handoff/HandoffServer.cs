@@ -1,7 +1,9 @@
 using NetnsFs.Net.Identity;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Access;
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.FileSystem.Service;
 using NetnsFs.Net;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
@@ -13,10 +15,13 @@ namespace NetnsFs.FileSystem.Handoff;
 /// mount, where a bound socket would pin the mount), owned by the mount's owner with the mount's
 /// mode, and reached through the symlink MOUNT/handoff. Each request names a path; the answer is
 /// that socket, made inside the namespace, passed by SCM_RIGHTS (see NetnsFs.Client.HandoffWire).
-/// Accepting and reading are driven by the readiness engine: no thread of its own.</summary>
+/// Accepting and reading are driven by the readiness engine: no thread of its own. What a path
+/// means comes from a <see cref="RecipeResolver"/>, the socket from the <see cref="SocketService"/>:
+/// the server knows neither the filesystem nor how sockets are made.</summary>
 public sealed class HandoffServer : IReadinessListener, IDisposable
 {
-    private readonly NetnsFileSystem _fs;
+    private readonly SocketService _sockets;
+    private readonly RecipeResolver _resolve;
     private readonly NamespaceView _view;
     private readonly ReadinessEngine _engine;
     private readonly AccessPolicy _policy;
@@ -27,10 +32,11 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
     private readonly HashSet<HandoffConnection> _connections = [];
     private bool _disposed;
 
-    internal HandoffServer(string socketPath, NetnsFileSystem fs, NamespaceView view, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log, HandoffConnection.Settings settings)
+    internal HandoffServer(string socketPath, SocketService sockets, RecipeResolver resolve, NamespaceView view, MountLayout layout, AccessPolicy policy, ReadinessEngine engine, ILogger log, HandoffConnection.Settings settings)
     {
         Settings = settings;
-        _fs = fs;
+        _sockets = sockets;
+        _resolve = resolve;
         _view = view;
         _engine = engine;
         _policy = policy;
@@ -41,7 +47,7 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
         try
         {
             // Owner and mode through an O_NOFOLLOW fd, never by a path that could be a symlink by now.
-            HandoffSocketFile.SetOwnerAndMode(_listener.Fd, SocketPath, layout.Uid, layout.Gid, layout.FilePermissions & 0x1B6);
+            HandoffSocketFile.SetOwnerAndMode(_listener.Fd, SocketPath, layout.Uid, layout.Gid, layout.FilePermissions & ModeBits.ReadWrite);
             var e = _listener.Listen(128);
             if (e != 0)
                 throw new NetException(e, $"listen {SocketPath}");
@@ -104,7 +110,15 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
             done(Errno.EACCES, null, "permission denied");
             return null;
         }
-        return _fs.MakeForHandoff(_view, path, caller, done);
+        var e = _resolve(_view, path, out var recipe);
+        if (e != 0)
+        {
+            _log.Debug("handoff {Path} for pid {Pid} uid {Uid}: {Errno}", path, caller.Pid, caller.Uid, e);
+            done(e, null, $"{path}: {e}");
+            return null;
+        }
+        // A dial waits for its connect: the client gets a connected socket, or the connect's errno.
+        return _sockets.MakeOwn(_view, recipe!, caller, path, waitForConnect: true, r => done(r.Error, r.Socket, r.Message));
     }
 
     public void Dispose()

@@ -266,4 +266,12 @@ public sealed unsafe class NetSocket : IDisposable
         var linger = new Interop.Libc.Linger { OnOff = 0, Seconds = 0 };
         return setsockopt(_fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(Interop.Libc.Linger)) == 0 ? 0 : LastErrno();
     }
+
+    /// <summary>SO_REUSEADDR: a listener may bind its port while connections of an earlier one
+    /// are still in TIME_WAIT (a listener removed and made again at once).</summary>
+    public Errno ReuseAddress() => SetOption(SOL_SOCKET, SO_REUSEADDR, 1);
+
+    /// <summary>IPV6_V6ONLY off: an IPv6 socket bound to the any address also takes IPv4 clients
+    /// (as ::ffff:a.b.c.d), so that one socket is "all addresses" of both families.</summary>
+    public Errno AcceptIPv4Too() => SetOption(IPPROTO_IPV6, IPV6_V6ONLY, 0);
 }

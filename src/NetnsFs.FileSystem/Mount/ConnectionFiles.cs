@@ -1,21 +1,21 @@
-using NetnsFs.Net.Identity;
 using System.Globalization;
 using Mono.Unix.Native;
-using NetnsFs.FileSystem.Files;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Net.Identity;
+using Serilog;
 
-namespace NetnsFs.FileSystem;
+namespace NetnsFs.FileSystem.Mount;
 
-/// <summary>conn/N/ (Plan 9's /net/tcp/N: local, remote, state, path, owner, ctl) and net/ (the
-/// namespace's /proc/net, read from inside it at each open).</summary>
-public sealed partial class NetnsFileSystem
+/// <summary>What the files of conn/N/ (Plan 9's /net/tcp/N: local, remote, state, path, owner, ctl)
+/// and net/ (the namespace's /proc/net, read from inside it at each open) say, from the mount's
+/// open sockets.</summary>
+public sealed class ConnectionFiles(OpenFileTable files, ILogger log) : IConnectionView
 {
-    public bool Exists(ulong handle) => _open.TryGetValue(handle, out var f) && f is SocketFile;
+    public bool Exists(ulong handle) => files.FindSocket(handle) is not null;
 
     public string Describe(ulong handle, string file)
     {
-        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
-            return "";
-        if (s.Socket.IsClosed)
+        if (files.FindSocket(handle) is not { } s || s.Socket.IsClosed)
             return "";
         return file switch
         {
@@ -30,13 +30,13 @@ public sealed partial class NetnsFileSystem
     /// <summary>Whether <paramref name="uid"/> may open conn/N/ctl for writing: the sharing model
     /// gives a connection to the uid that opened it (and root). Checked at open, as file permissions
     /// are: the fd then is a capability its opener may pass on.</summary>
-    internal bool MayControl(ulong handle, uint uid, uint pid)
+    public bool MayControl(ulong handle, uint uid, uint pid)
     {
-        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+        if (files.FindSocket(handle) is not { } s)
             return true; // gone: the open answers ENOENT
         if (uid == 0 || uid == s.OpenerUid)
             return true;
-        _log.Warning("conn/{Handle}/ctl refused to pid {Pid} uid {Uid}: uid {Owner}'s connection", handle, pid, uid, s.OpenerUid);
+        log.Warning("conn/{Handle}/ctl refused to pid {Pid} uid {Uid}: uid {Owner}'s connection", handle, pid, uid, s.OpenerUid);
         return false;
     }
 
@@ -44,22 +44,26 @@ public sealed partial class NetnsFileSystem
     /// and can still answer), "shutdown rd", "shutdown rdwr".</summary>
     public Errno Control(ulong handle, string command)
     {
-        if (!_open.TryGetValue(handle, out var f) || f is not SocketFile s)
+        if (files.FindSocket(handle) is not { } s)
             return Errno.EBADF;
-        int how = command switch
-        {
-            "shutdown" or "shutdown wr" or "shutdown write" => 1,
-            "shutdown rd" or "shutdown read" => 0,
-            "shutdown rdwr" or "shutdown both" => 2,
-            _ => -1,
-        };
+        int how = ShutdownOf(command);
         if (how < 0)
         {
-            _log.Debug("conn/{Handle}/ctl: unknown command {Command}", handle, command);
+            log.Debug("conn/{Handle}/ctl: unknown command {Command}", handle, command);
             return Errno.EINVAL;
         }
         return s.Shutdown(how);
     }
+
+    /// <summary>shutdown(2)'s how for a ctl command (SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2); -1 for
+    /// one it does not know.</summary>
+    public static int ShutdownOf(string command) => command switch
+    {
+        "shutdown" or "shutdown wr" or "shutdown write" => 1,
+        "shutdown rd" or "shutdown read" => 0,
+        "shutdown rdwr" or "shutdown both" => 2,
+        _ => -1,
+    };
 
     /// <summary>A /proc/net table of the namespace, read as <paramref name="caller"/>: what the kernel
     /// shows depends on who reads (kernel pointers are zeros without CAP_SYSLOG under kptr_restrict).</summary>

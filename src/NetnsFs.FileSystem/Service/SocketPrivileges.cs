@@ -1,0 +1,66 @@
+using System.Globalization;
+using Mono.Unix.Native;
+using NetnsFs.FileSystem.Limits;
+using NetnsFs.FileSystem.Paths;
+using NetnsFs.Net.Identity;
+using NetnsFs.Net.Namespaces;
+using Serilog;
+
+namespace NetnsFs.FileSystem.Service;
+
+/// <summary>The privileges a socket needs, checked against the caller in the target namespace's
+/// terms: raw and packet sockets need CAP_NET_RAW (EPERM without, as socket(2) answers), a listen
+/// port below that namespace's net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE
+/// (EACCES, as bind(2) answers). Every denial is logged with the caller. This is the second line:
+/// the socket is made with the caller's credentials (ThreadCredentials), so the kernel checks the
+/// same and more (ping_group_range, owner matches) on its own.</summary>
+public sealed class SocketPrivileges(ILogger log)
+{
+    /// <summary>What a refusal needs: the errno it answers and the capability it names.</summary>
+    public readonly record struct Missing(Errno Errno, string Capability);
+
+    // One line per capability per interval: each refusal is cheap to provoke (a pipelined handoff
+    // flood of raw-socket requests wrote 100 000 lines).
+    private readonly LogThrottle _rawDenials = new(MountLimits.LogInterval);
+    private readonly LogThrottle _portDenials = new(MountLimits.LogInterval);
+
+    /// <summary>The capability <paramref name="caller"/> lacks for <paramref name="recipe"/>, or
+    /// null. <paramref name="unprivilegedPortStart"/> is asked only for a listen on a port above 0.</summary>
+    public static Missing? Lacking(SocketRecipe recipe, Caller caller, Func<int> unprivilegedPortStart)
+    {
+        if (recipe.Kind.NeedsNetRaw && !caller.Has(Caller.CapNetRaw))
+            return new Missing(Errno.EPERM, "CAP_NET_RAW");
+        if (recipe is ListenRecipe l && l.Bind.Port > 0 && !caller.Has(Caller.CapNetBindService) &&
+            l.Bind.Port < unprivilegedPortStart())
+            return new Missing(Errno.EACCES, "CAP_NET_BIND_SERVICE");
+        return null;
+    }
+
+    /// <summary>0, or the errno of a refusal (logged, at most a line per capability per interval).</summary>
+    public Errno Check(NetNamespace ns, SocketRecipe recipe, Caller caller, string path)
+    {
+        if (Lacking(recipe, caller, () => UnprivilegedPortStart(ns)) is not { } missing)
+            return 0;
+        var throttle = missing.Errno == Errno.EPERM ? _rawDenials : _portDenials;
+        if (throttle.TryLog(out long more))
+            log.Warning("{Path} refused to {Caller}: needs {Capability}: {Errno} ({More} more such refusals since the last line)", path, caller, missing.Capability, missing.Errno, more);
+        return missing.Errno;
+    }
+
+    /// <summary>net.ipv4.ip_unprivileged_port_start of <paramref name="ns"/> (sysctls under
+    /// /proc/sys/net show the reading thread's namespace); the kernel's default where unreadable.</summary>
+    private static int UnprivilegedPortStart(NetNamespace ns)
+    {
+        using (ns.Enter())
+        {
+            try
+            {
+                return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim(), CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or FormatException)
+            {
+                return 1024;
+            }
+        }
+    }
+}
