@@ -86,7 +86,7 @@ public static class Launcher
             Subtype = "netnsfs",
             AllowOther = o.AllowOther,
             DefaultPermissions = o.DefaultPermissions ?? o.AllowOther,
-            RootMode = 0x4000 | DaemonHost.Layout(o).RootPermissions,
+            RootMode = S_IFDIR | DaemonHost.Layout(o).RootPermissions,
             UserId = getuid(),
             GroupId = getgid(),
         };

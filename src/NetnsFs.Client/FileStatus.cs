@@ -7,7 +7,7 @@ namespace NetnsFs.Client;
 /// <summary>What statx(2) says of a file: type, mode, owner, identity. Shared with the daemon (as
 /// <see cref="HandoffWire"/> is), which checks its run directories and handoff sockets with it.
 /// statx has one layout on every architecture, unlike struct stat.</summary>
-public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint DevMajor, uint DevMinor)
+public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint DevMajor, uint DevMinor)
 {
     public const uint TypeMask = S_IFMT;
     public const uint Directory = S_IFDIR;
@@ -21,7 +21,7 @@ public readonly partial record struct FileStatus(uint Mode, uint Uid, uint Gid, 
     public uint Type => Mode & TypeMask;
 
     /// <summary>Permission bits, set-id and sticky bits included.</summary>
-    public uint Permissions => Mode & 0xFFF;
+    public uint Permissions => Mode & ~S_IFMT;
 
     /// <summary>statx of <paramref name="path"/> relative to <paramref name="dirFd"/> (or of the fd
     /// itself with path "" and <see cref="AtEmptyPath"/>). Returns 0 or an errno.</summary>

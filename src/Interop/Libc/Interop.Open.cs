@@ -12,7 +12,6 @@ internal static partial class Libc
 
     // open(2) flags (asm-generic/fcntl.h; x86-64 and arm64 alike).
     internal const int O_RDONLY = 0;
-    internal const int O_WRONLY = 1;
     internal const int O_RDWR = 2;
     internal const int O_NOCTTY = 0x100;
     internal const int O_NONBLOCK = 0x800;

@@ -12,7 +12,6 @@ internal static unsafe partial class Libc
 
     // send/recv/sendmsg/recvmsg flags (and msghdr.msg_flags).
     internal const int MSG_CTRUNC = 0x8;
-    internal const int MSG_TRUNC = 0x20;
     internal const int MSG_DONTWAIT = 0x40;
     internal const int MSG_NOSIGNAL = 0x4000;
     internal const int MSG_CMSG_CLOEXEC = 0x40000000;

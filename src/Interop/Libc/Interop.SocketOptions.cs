@@ -12,7 +12,6 @@ internal static unsafe partial class Libc
 
     // SOL_SOCKET (Interop.Socket.cs) options (asm-generic/socket.h; x86-64 and arm64 alike).
     internal const int SO_REUSEADDR = 2;
-    internal const int SO_TYPE = 3;
     internal const int SO_ERROR = 4;
     internal const int SO_LINGER = 13;
     internal const int SO_PEERCRED = 17;

@@ -12,7 +12,7 @@ namespace NetnsFs.Fuse.Native;
 /// managed code, where a managed (UnmanagedCallersOnly) handler may not run. libc's getpid is such a
 /// function (async-signal-safe, no effect, its argument ignored). The signal is a real-time one well
 /// above SIGRTMIN, which the .NET runtime uses to reach its threads.</summary>
-internal static unsafe partial class ThreadInterrupter
+internal static unsafe class ThreadInterrupter
 {
     private static readonly Lock InstallLock = new();
     private static int _signal;
