@@ -41,7 +41,6 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
     private readonly MountStatus _status;
     private readonly SocketService _sockets;
     private readonly DateTimeOffset _mountTime = DateTimeOffset.UtcNow;
-    private readonly NamespaceView? _single;
     private FuseSession? _session;
 
     /// <summary>A single mount of <paramref name="ns"/>, or with null a multi mount (namespaces by mkdir).</summary>
@@ -60,19 +59,10 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
         var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
         _nodes = new NodeTable(new DirectoryNode("", null, rootRole, _layout.RootPermissions) { IsPinned = true });
         if (ns is not null)
-            _single = AddView(_nodes.Root, "", ns, null);
+            AddView(_nodes.Root, "", ns, null);
         else
             _nodes.Add(new TextFileNode("status", _nodes.Root, _ => _status.OfMultiMount(), ModeBits.ReadOnly));
     }
-
-    /// <summary>The namespace of a single mount (null for a multi mount).</summary>
-    public NetNamespace? Namespace => _single?.Namespace;
-
-    public int OpenSocketCount => _files.SocketCount;
-
-    public int ListenerCount => _namespaces.ListenerCount;
-
-    public int NamespaceCount => _namespaces.Count;
 
     private MountLimits Limits => _settings.Limits;
 

@@ -24,7 +24,6 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     /// <summary>Accepts per readiness event of a handoff listener, for the same reason.</summary>
     public const int AcceptsPerEvent = 16;
 
-    /// <summary>What a handoff server's connections are bounded by (set once by the filesystem).</summary>
     /// <summary>What a handoff server's connections are held to: the mount's limits and the idle time.</summary>
     internal sealed record Settings(MountLimits Limits, TimeSpan Idle);
 

@@ -128,13 +128,6 @@ public sealed class MountLimits
     /// <summary>Counts a use that exists already and cannot be refused (an answered write).</summary>
     public void TakeAnyway(Resource r, uint uid, long amount = 1) => _counters[(int)r].TryTake(uid, amount, force: true, out _);
 
-    /// <summary>A charge for a use that exists already (<see cref="TakeAnyway"/>).</summary>
-    public Charge Charged(Resource r, uint uid, long amount = 1)
-    {
-        TakeAnyway(r, uid, amount);
-        return new Charge(this, r, uid, amount);
-    }
-
     public void Release(Resource r, uint uid, long amount = 1) => _counters[(int)r].Release(uid, amount);
 
     private void LogRefusal(Resource r, uint uid, bool mountWide)
