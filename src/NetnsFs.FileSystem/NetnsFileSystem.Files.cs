@@ -112,7 +112,7 @@ public sealed partial class NetnsFileSystem
             try
             {
                 Limits.Charge? listening = null;
-                listener = view.Listeners.GetOrCreate(l.Key, caller.Uid, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
+                listener = view.Listeners.GetOrCreate(l.Key.Text, caller.Uid, () => ListenCharged(view, l, caller, out listening), s => ListenerKeyOf(l, s));
                 if (listening is not null)
                     listener.Hold(listening);
             }
@@ -132,7 +132,7 @@ public sealed partial class NetnsFileSystem
         // O_NONBLOCK: the open returns while a connect is still under way, as connect(2) does;
         // otherwise the open waits for it (deferred, interruptible, no reader held).
         bool nonBlocking = (flags & O_NONBLOCK) != 0;
-        if (node.Recipe is DialRecipe { Host: { } host } && HostName.TryResolve(host, out _) != 0)
+        if (node.Recipe is HostDialRecipe { NeedsLookup: true })
             req.WillTakeLong(); // a name: the hosts file is read before a query is sent
         string description = node.Recipe is DialRecipe d ? d.Display : node.Name;
         IDisposable? making = null;
@@ -233,12 +233,7 @@ public sealed partial class NetnsFileSystem
     }
 
     /// <summary>Port 0 listeners are filed under the port the kernel picked.</summary>
-    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound)
-    {
-        if (!recipe.Key.EndsWith("/0", StringComparison.Ordinal))
-            return recipe.Key;
-        return recipe.Key[..^1] + bound.LocalAddress().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound) => recipe.Key.BoundTo(bound.LocalAddress().Port).Text;
 
     private OpenFile? FindOpen(FuseRequest req, FileHandle fh)
     {

@@ -13,6 +13,7 @@ public readonly record struct SocketKind(int Family, int Type, int Protocol)
     public const int SOCK_SEQPACKET = 5;
 
     public const int IPPROTO_TCP = 6;
+    public const int IPPROTO_UDP = 17;
     public const int IPPROTO_MPTCP = 262;
 
     public bool IsStream => Type == SOCK_STREAM;
