@@ -58,9 +58,12 @@ internal static class Usage
           tcp/HOST/PORT          a TCP connection to HOST (IPv4/IPv6 literal, localhost, or a name
                                  resolved inside the namespace) port PORT
           udp/HOST/PORT          a connected UDP socket; one write is one datagram
+          mptcp/HOST/PORT        a Multipath TCP connection (IPPROTO_MPTCP; TCP if the peer has no MPTCP)
           unix/@NAME             a connection to the abstract unix socket NAME of the namespace
           tcp/listen/PORT        listen on PORT (all addresses); each open accepts one connection
           tcp/listen/ADDR/PORT   listen on one address
+          mptcp/listen/PORT      a Multipath TCP listener (all addresses; takes TCP clients too)
+          mptcp/listen/ADDR/PORT the same on one address
           unix/listen/@NAME      an abstract unix listener
           conn/N/                one open socket: local, remote, state, path, owner, ctl
           conn/self/             the caller's (or its shell's) newest socket; echo shutdown > conn/self/ctl

@@ -39,7 +39,8 @@ public sealed partial class NetnsFileSystem
         req.ReplyData(reply, writer.Length);
     }
 
-    /// <summary>What `ls` shows in a directory.</summary>
+    /// <summary>What `ls` shows in a directory: the names the grammar lists, then the live ones
+    /// (namespaces, listeners, open sockets). Each with the inode number and mode its lookup gives.</summary>
     private List<(string Name, ulong Ino, uint Mode)> Listing(DirectoryNode dir)
     {
         var list = new List<(string Name, ulong Ino, uint Mode)>(dir.Role == DirectoryRole.Listen ? dir.View!.Listeners.Count + 2 : 8)
@@ -47,85 +48,49 @@ public sealed partial class NetnsFileSystem
             (".", dir.Id.Value, dir.Mode),
             ("..", dir.Parent?.Id.Value ?? dir.Id.Value, Node.S_IFDIR),
         };
-        uint file = Node.S_IFREG | _layout.FilePermissions;
-        uint sub = Node.S_IFDIR | _layout.DirPermissions;
-        switch (dir.Role)
+        void Add(string name, PathMeaning meaning) => list.Add((name, _nodes.IdFor(dir, name).Value, _factory.ModeOf(meaning)));
+        foreach (var (name, meaning) in _grammar.Listed(dir.Meaning))
+            Add(name, meaning);
+        switch (dir.Meaning)
         {
-            case DirectoryRole.Root:
-                foreach (var n in dir.View!.Entries)
-                    list.Add((n.Name, n.Id.Value, n.Mode));
-                foreach (var t in Net.Sockets.SocketTriple.Common)
-                    list.Add((t, NameIno(t), file));
-                break;
-            case DirectoryRole.MultiRoot:
-                list.Add(("status", NameIno("status"), Node.S_IFREG | 0x124));
+            case MultiRootDirectory:
                 foreach (var v in _namespaces.All)
                     list.Add((v.Name, v.Root.Id.Value, v.Root.Mode));
                 break;
-            case DirectoryRole.Transport when dir.Transport == "tcp":
-            case DirectoryRole.Unix:
-                list.Add(("listen", NameIno(dir.Name + "/listen"), sub));
-                break;
-            case DirectoryRole.Listen:
-            case DirectoryRole.UnixListen:
-            case DirectoryRole.ListenAddress:
-                string prefix = dir.Role == DirectoryRole.ListenAddress ? $"tcp/{dir.Host}/" : dir.Role == DirectoryRole.Listen ? "tcp/" : "unix/";
+            case ListenDirectory or ListenAddressDirectory:
                 var listed = new HashSet<string>(StringComparer.Ordinal); // an address shows once, however many ports it has
                 foreach (var (key, _) in dir.View!.Listeners.All)
                 {
-                    if (!key.StartsWith(prefix, StringComparison.Ordinal))
-                        continue;
-                    string rest = key[prefix.Length..];
-                    if (dir.Role == DirectoryRole.Listen)
-                    {
-                        // tcp/*/PORT shows as PORT; tcp/ADDR/PORT as the directory ADDR
-                        int slash = rest.IndexOf('/', StringComparison.Ordinal);
-                        string first = rest[..slash];
-                        string entry = first == "*" ? rest[(slash + 1)..] : first;
-                        if (listed.Add(entry))
-                            list.Add((entry, NameIno(key), first == "*" ? file : sub));
-                    }
-                    else
-                        list.Add((rest, NameIno(key), file));
+                    if (ListenerKey.TryParse(key, out var k) && PathGrammar.ListsListener(dir.Meaning, k, out string entry) &&
+                        listed.Add(entry) && _grammar.Resolve(dir.Meaning, entry, out var meaning) == 0)
+                        Add(entry, meaning!);
                 }
                 break;
-            case DirectoryRole.Connections:
+            case ConnectionsDirectory:
                 foreach (ulong h in _files.SocketsOf(dir.View!))
-                    list.Add((h.ToString(System.Globalization.CultureInfo.InvariantCulture), NameIno("conn/" + h), sub));
-                break;
-            case DirectoryRole.Connection:
-                foreach (var name in IConnectionView.Files)
-                    list.Add((name, NameIno(name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
-                list.Add(("ctl", NameIno("ctl"), Node.S_IFREG | (_layout.FilePermissions & 0x192)));
-                break;
-            case DirectoryRole.ProcNet:
-                foreach (var name in PathGrammar.ProcNetFiles)
-                    list.Add((name, NameIno("net/" + name), Node.S_IFREG | (_layout.FilePermissions & 0x124)));
+                    Add(h.ToString(System.Globalization.CultureInfo.InvariantCulture), new ConnectionDirectory(h));
                 break;
         }
         return list;
     }
 
-    /// <summary>An inode number for a listed name that no lookup has made yet (readdir needs one).</summary>
-    private static ulong NameIno(string name) => 0x8000_0000_0000_0000UL | (uint)name.GetHashCode(StringComparison.Ordinal);
-
     public override void MkNod(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, uint mode, uint rdev, uint umask) => req.ReplyError(Errno.EPERM);
 
-    /// <summary>`rm DIR/tcp/listen/PORT` closes that listener.</summary>
+    /// <summary>`rm DIR/tcp/listen/PORT` (and ADDR/PORT, unix/listen/@NAME) closes that listener.</summary>
     public override void Unlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name)
     {
-        if (_nodes.Find(parent) is not DirectoryNode dir || dir.Role is not (DirectoryRole.Listen or DirectoryRole.ListenAddress or DirectoryRole.UnixListen))
+        if (_nodes.Find(parent) is not DirectoryNode dir || dir.Meaning is not (ListenDirectory or ListenAddressDirectory))
         {
             req.ReplyError(Errno.EPERM);
             return;
         }
         string text = Encoding.UTF8.GetString(name);
-        string key = dir.Role switch
+        if (_grammar.Resolve(dir.Meaning, name, out var meaning) != 0 || meaning is not ListenRecipe listen)
         {
-            DirectoryRole.Listen => $"tcp/*/{text}",
-            DirectoryRole.ListenAddress => $"tcp/{dir.Host}/{text}",
-            _ => $"unix/{text}",
-        };
+            req.ReplyError(Errno.ENOENT); // no listener is ever filed under that name
+            return;
+        }
+        string key = listen.Key.Text;
         switch (dir.View!.Listeners.Remove(key, req.Uid))
         {
             case ListenerRegistry.Removal.NotFound:

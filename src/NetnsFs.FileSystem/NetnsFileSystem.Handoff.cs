@@ -12,33 +12,28 @@ namespace NetnsFs.FileSystem;
 /// it names is made by the same <see cref="Service.SocketService"/>.</summary>
 public sealed partial class NetnsFileSystem
 {
-    /// <summary>Walks <paramref name="path"/> from the root without adding nodes to the kernel's
-    /// view; the socket recipe of the file it names, or the errno an open would get.</summary>
+    /// <summary>Walks <paramref name="path"/> from the namespace's root through the grammar's
+    /// meanings, making no node; the socket recipe of the file it names, or the errno an open would get.</summary>
     public Errno ResolveRecipe(NamespaceView view, string path, out SocketRecipe? recipe)
     {
         recipe = null;
-        var parts = path.Split('/');
-        Node current = view.Root;
-        foreach (var part in parts)
+        PathMeaning current = view.Root.Meaning;
+        foreach (var part in path.Split('/'))
         {
-            if (current is not DirectoryNode dir)
+            if (current is not DirectoryMeaning dir)
                 return Errno.ENOTDIR;
             if (part.Length == 0 || part is "." or "..")
                 return Errno.ENOENT;
-            var bytes = System.Text.Encoding.UTF8.GetBytes(part);
-            var next = _nodes.FindChild(dir, part);
-            if (next is null)
-            {
-                var e = _grammar.Resolve(dir, bytes, out var make);
-                if (e != 0)
-                    return e;
-                next = make!();
-            }
-            current = next;
+            var e = _grammar.Resolve(dir, part, out var next);
+            if (e == 0 && next is ConnectionDirectory c && !Exists(c.Handle))
+                e = Errno.ENOENT;
+            if (e != 0)
+                return e;
+            current = next!;
         }
-        if (current is not SocketFileNode file)
-            return current is DirectoryNode ? Errno.EISDIR : Errno.EINVAL;
-        recipe = file.Recipe;
+        if (current is not SocketRecipe found)
+            return current is DirectoryMeaning ? Errno.EISDIR : Errno.EINVAL;
+        recipe = found;
         return 0;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Nodes;
+using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Mono.Unix.Native;
 using NetnsFs.FileSystem.Mount;
 using NetnsFs.FileSystem.Nodes;
+using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net.Namespaces;
@@ -70,7 +71,7 @@ public sealed partial class NetnsFileSystem
 
     private NamespaceView AddNamedView(DirectoryNode root, string name, NetNamespace ns, uint owner)
     {
-        var dir = new DirectoryNode(name, root, DirectoryRole.Root, _layout.DirPermissions) { IsPinned = true };
+        var dir = new DirectoryNode(name, root, NamespaceDirectory.Instance, _layout.DirPermissions) { IsPinned = true };
         _nodes.Add(dir);
         var view = AddView(dir, name, ns, NamespaceRegistry.NetnsNameOf(ns));
         view.Owner = owner;

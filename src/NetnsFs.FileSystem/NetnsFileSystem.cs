@@ -24,12 +24,13 @@ namespace NetnsFs.FileSystem;
 /// the <see cref="SocketService"/>, the <see cref="ConnectionFiles"/>, the <see cref="MountStatus"/>),
 /// and replies. Its parts: nodes and attributes (here), opens and I/O (.Files), namespaces of a
 /// multi mount (.Namespaces), directories (.Directories, .Listings), the handoff socket (.Handoff).</summary>
-public sealed partial class NetnsFileSystem : FuseFileSystem
+public sealed partial class NetnsFileSystem : FuseFileSystem, INodeContent
 {
     private static readonly TimeSpan EntryTimeout = TimeSpan.FromSeconds(1);
 
     private readonly NodeTable _nodes;
     private readonly PathGrammar _grammar;
+    private readonly NodeFactory _factory;
     private readonly FileSystemSettings _settings;
     private readonly MountLayout _layout;
     private readonly ReadinessEngine _engine;
@@ -55,13 +56,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
         _connections = new ConnectionFiles(_files, _log);
         _status = new MountStatus(_files, _namespaces, _writeBehind, Limits, settings.MountInfo);
         _sockets = new SocketService(Limits, settings.Log);
-        _grammar = new PathGrammar(_layout, _connections);
-        var rootRole = ns is null ? DirectoryRole.MultiRoot : DirectoryRole.Root;
-        _nodes = new NodeTable(new DirectoryNode("", null, rootRole, _layout.RootPermissions) { IsPinned = true });
+        _grammar = new PathGrammar(hasHandoff: settings.RunDirectory is not null);
+        _factory = new NodeFactory(_layout, this);
+        DirectoryMeaning rootMeaning = ns is null ? MultiRootDirectory.Instance : NamespaceDirectory.Instance;
+        _nodes = new NodeTable(new DirectoryNode("", null, rootMeaning, _layout.RootPermissions) { IsPinned = true });
         if (ns is not null)
             AddView(_nodes.Root, "", ns, null);
         else
-            _nodes.Add(new TextFileNode("status", _nodes.Root, _ => _status.OfMultiMount(), ModeBits.ReadOnly));
+            PinFixedEntries(_nodes.Root); // status
     }
 
     private MountLimits Limits => _settings.Limits;
@@ -75,27 +77,37 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
         var resolver = new Lazy<Net.Names.ResolverConfig>(() => _settings.Resolver(netnsName, ns.Origin));
         var view = new NamespaceView(name, ns, root, new SocketMaker(ns, _engine, () => resolver.Value, _settings.Log), new ListenerRegistry(_engine));
         root.View = view;
-        T Fixed<T>(T node) where T : Node
-        {
-            node.View = view;
-            _nodes.Add(node);
-            view.Entries.Add(node);
-            return node;
-        }
-        var tcp = Fixed(new DirectoryNode("tcp", root, DirectoryRole.Transport, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
-        Fixed(new DirectoryNode("udp", root, DirectoryRole.Transport, _layout.DirPermissions) { IsPinned = true, Transport = "udp" });
-        var unix = Fixed(new DirectoryNode("unix", root, DirectoryRole.Unix, _layout.DirPermissions) { IsPinned = true });
-        Fixed(new DirectoryNode("conn", root, DirectoryRole.Connections, _layout.DirPermissions) { IsPinned = true });
-        Fixed(new DirectoryNode("net", root, DirectoryRole.ProcNet, _layout.DirPermissions) { IsPinned = true });
-        Fixed(new SymlinkNode("ns", root, $"/proc/{Environment.ProcessId}/fd/{ns.Fd}"));
-        Fixed(new TextFileNode("status", root, _ => _status.Of(view), ModeBits.ReadOnly));
-        if (_settings.RunDirectory is not null)
-            Fixed(new SymlinkNode(NetnsFs.Client.HandoffWire.LinkName, root, HandoffPath(view)));
-        _nodes.Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, _layout.DirPermissions) { IsPinned = true, Transport = "tcp" });
-        _nodes.Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, _layout.DirPermissions) { IsPinned = true, Transport = "unix" });
+        view.Entries.AddRange(PinFixedEntries(root));
         _namespaces.Add(view);
         return view;
     }
+
+    /// <summary>Makes the fixed entries the grammar gives <paramref name="dir"/> (and theirs: tcp/listen/),
+    /// pinned; returns the top ones, in listing order.</summary>
+    private List<Node> PinFixedEntries(DirectoryNode dir)
+    {
+        var made = new List<Node>();
+        foreach (var (name, meaning) in _grammar.FixedEntries(dir.Meaning))
+        {
+            var node = _nodes.Add(_factory.Make(name, dir, meaning));
+            made.Add(node);
+            if (node is DirectoryNode sub)
+                PinFixedEntries(sub);
+        }
+        return made;
+    }
+
+    string INodeContent.Describe(ulong handle, string file) => _connections.Describe(handle, file);
+
+    Errno INodeContent.Control(ulong handle, string command) => _connections.Control(handle, command);
+
+    string INodeContent.ReadProcNet(NamespaceView view, string file, Caller caller) => _connections.ReadProcNet(view, file, caller);
+
+    string INodeContent.Status(NamespaceView? view) => view is null ? _status.OfMultiMount() : _status.Of(view);
+
+    string INodeContent.LinkTarget(NamespaceView view, FixedFileKind link) => link == FixedFileKind.HandoffLink
+        ? HandoffPath(view)
+        : $"/proc/{Environment.ProcessId}/fd/{view.Namespace.Fd}";
 
     public override void Initialized(FuseSession session, FuseConnectionInfo info) => _session = session;
 
@@ -163,29 +175,38 @@ public sealed partial class NetnsFileSystem : FuseFileSystem
     private Errno LookupChild(DirectoryNode dir, ReadOnlySpan<byte> name, out Node? node)
     {
         node = null;
-        if (name.Length <= PathGrammar.NameMax && IsValidUtf8(name))
+        if (name.Length > PathGrammar.NameMax || !IsValidUtf8(name))
+            return _grammar.Resolve(dir.Meaning, name, out _); // its errno
+        string text = Encoding.UTF8.GetString(name);
+        var existing = _nodes.FindChild(dir, text);
+        if (existing is DirectoryNode { Meaning: ConnectionDirectory c } gone && !Exists(c.Handle))
         {
-            string text = Encoding.UTF8.GetString(name);
-            var existing = _nodes.FindChild(dir, text);
-            if (existing is DirectoryNode { Role: DirectoryRole.Connection } gone && !Exists(gone.Handle))
-            {
-                _nodes.Detach(gone); // the socket closed: conn/N goes with it
-                return Errno.ENOENT;
-            }
-            if (existing is not null)
-            {
-                _nodes.CountLookup(existing);
-                node = existing;
-                return 0;
-            }
-            var e = _grammar.Resolve(dir, name, out var make);
-            if (e != 0)
-                return e;
-            node = _nodes.LookupOrAdd(dir, text, make!);
+            _nodes.Detach(gone); // the socket closed: conn/N goes with it
+            return Errno.ENOENT;
+        }
+        if (existing is not null)
+        {
+            _nodes.CountLookup(existing);
+            node = existing;
             return 0;
         }
-        return _grammar.Resolve(dir, name, out _);
+        var e = _grammar.Resolve(dir.Meaning, text, out var meaning);
+        if (e == 0)
+            e = Admit(meaning!);
+        if (e != 0)
+            return e;
+        node = _nodes.LookupOrAdd(dir, text, () => _factory.Make(text, dir, meaning!));
+        return 0;
     }
+
+    /// <summary>What the grammar cannot know: conn/N/ exists while socket N is open; a fixed entry
+    /// that is not pinned belongs to a namespace removed (rmdir) since.</summary>
+    private Errno Admit(PathMeaning meaning) => meaning switch
+    {
+        ConnectionDirectory c when !Exists(c.Handle) => Errno.ENOENT,
+        { IsFixed: true } => Errno.ENOENT,
+        _ => 0,
+    };
 
     private static bool IsValidUtf8(ReadOnlySpan<byte> s) => System.Text.Unicode.Utf8.IsValid(s);
 

@@ -58,62 +58,43 @@ public static class Targets
 }
 
 /// <summary>(a) The path grammar, walked as the kernel walks a path: the input split on '/', each
-/// component looked up in the directory the previous one made, from a root with the mount's fixed
-/// entries (tcp/, udp/, unix/, conn/, net/, listen/). Also feeds each component to
-/// <see cref="SocketTriple"/> and <see cref="HostName"/> directly. Invariants: nothing throws; the
-/// grammar answers only the errnos it documents; success comes with a node of that name, and a
-/// failure with none; the answer is the same when asked twice; parsed ports round-trip.</summary>
+/// component resolved in the directory the previous one named, from a namespace's directory. The
+/// tree is the grammar's own: its fixed entries (tcp/, udp/, unix/, mptcp/, conn/, net/, listen/,
+/// ns, status, handoff) come from the same table the daemon pins them from, so a layout change is
+/// fuzzed as it is. Each meaning is made into a node by the daemon's <see cref="NodeFactory"/>.
+/// Also feeds each component to <see cref="SocketTriple"/> and <see cref="HostName"/> directly.
+/// Invariants: nothing throws; the grammar answers only the errnos it documents; success comes
+/// with a meaning and a failure with none; the answer is the same when asked twice and for the
+/// name's bytes and its text; fixed names mean their fixed entry and nothing else is fixed; the
+/// node is named as asked and has the mode `ls` shows; a listen path is listed under its own
+/// name and its listener key reads back; parsed ports round-trip.</summary>
 public static class PathTarget
 {
     private static readonly Errno[] Allowed =
         [0, Errno.ENOENT, Errno.EINVAL, Errno.ENAMETOOLONG, Errno.EAFNOSUPPORT, Errno.EPROTONOSUPPORT];
 
-    private static readonly MountLayout Layout = new(0, 0, 0x1ED, 0x1ED, 0x1B6);
+    private static readonly MountLayout Layout = new(0, 0, ModeBits.DirectoryDefault, ModeBits.DirectoryDefault, ModeBits.ReadWrite);
 
-    private sealed class Connections : IConnectionView
+    /// <summary>What the nodes would show: nothing is read (the target checks shapes, not contents).</summary>
+    private sealed class NoContent : INodeContent
     {
-        public bool Exists(ulong handle) => handle is >= 1 and <= 64 || handle == ulong.MaxValue;
+        public string Describe(ulong handle, string file) => "";
 
-        public string Describe(ulong handle, string file) => $"{file} of {handle}";
+        public Errno Control(ulong handle, string command) => Errno.EINVAL;
 
-        public Errno Control(ulong handle, string command) => command == "shutdown" ? 0 : Errno.EINVAL;
+        public string ReadProcNet(NetnsFs.FileSystem.NamespaceView view, string file, NetnsFs.Net.Identity.Caller caller) => "";
 
-        public string ReadProcNet(NetnsFs.FileSystem.NamespaceView view, string file, NetnsFs.Net.Identity.Caller caller) => file;
+        public string Status(NetnsFs.FileSystem.NamespaceView? view) => "";
+
+        public string LinkTarget(NetnsFs.FileSystem.NamespaceView view, FixedFileKind link) => "/proc/self/ns/net";
     }
 
-    private static readonly PathGrammar Grammar = new(Layout, new Connections());
-
-    /// <summary>The fixed tree of a mount: what NetnsFileSystem pins before the grammar is asked.</summary>
-    private sealed class Tree
-    {
-        public readonly DirectoryNode Root = new("", null, DirectoryRole.Root, 0x1ED) { IsPinned = true };
-        public readonly Dictionary<(DirectoryNode, string), Node> Fixed = [];
-
-        public Tree()
-        {
-            var tcp = Add(new DirectoryNode("tcp", Root, DirectoryRole.Transport, 0x1ED) { IsPinned = true, Transport = "tcp" });
-            Add(new DirectoryNode("udp", Root, DirectoryRole.Transport, 0x1ED) { IsPinned = true, Transport = "udp" });
-            var unix = Add(new DirectoryNode("unix", Root, DirectoryRole.Unix, 0x1ED) { IsPinned = true });
-            Add(new DirectoryNode("conn", Root, DirectoryRole.Connections, 0x1ED) { IsPinned = true });
-            Add(new DirectoryNode("net", Root, DirectoryRole.ProcNet, 0x1ED) { IsPinned = true });
-            Add(new SymlinkNode("ns", Root, "/proc/self/ns/net"));
-            Add(new TextFileNode("status", Root, _ => "", 0x124));
-            Add(new DirectoryNode("listen", tcp, DirectoryRole.Listen, 0x1ED) { IsPinned = true, Transport = "tcp" });
-            Add(new DirectoryNode("listen", unix, DirectoryRole.UnixListen, 0x1ED) { IsPinned = true, Transport = "unix" });
-        }
-
-        private T Add<T>(T node) where T : Node
-        {
-            Fixed[((DirectoryNode)node.Parent!, node.Name)] = node;
-            return node;
-        }
-    }
-
-    private static readonly Tree Mount = new();
+    private static readonly PathGrammar Grammar = new(hasHandoff: true);
+    private static readonly NodeFactory Factory = new(Layout, new NoContent());
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        Node current = Mount.Root;
+        Node current = new DirectoryNode("", null, NamespaceDirectory.Instance, Layout.RootPermissions) { IsPinned = true };
         int start = 0;
         while (start <= input.Length)
         {
@@ -139,41 +120,53 @@ public static class PathTarget
         }
     }
 
-    /// <summary>One LOOKUP as NetnsFileSystem does it: the pinned entries first, then the grammar.</summary>
+    /// <summary>One LOOKUP: the grammar's meaning, made into a node as NetnsFileSystem makes it.</summary>
     private static Node? Lookup(DirectoryNode dir, ReadOnlySpan<byte> name)
     {
-        if (System.Text.Unicode.Utf8.IsValid(name) && Mount.Fixed.TryGetValue((dir, Encoding.UTF8.GetString(name)), out var pinned))
-            return pinned;
-        var e = Grammar.Resolve(dir, name, out var make);
-        var again = Grammar.Resolve(dir, name, out var make2);
-        Targets.Check(e == again && (make is null) == (make2 is null), $"Resolve is not deterministic: {e} then {again}");
+        var e = Grammar.Resolve(dir.Meaning, name, out var meaning);
+        var again = Grammar.Resolve(dir.Meaning, name, out var meaning2);
+        Targets.Check(e == again && Equals(meaning, meaning2), $"Resolve is not deterministic: {e} then {again}");
         Targets.Check(Array.IndexOf(Allowed, e) >= 0, $"Resolve answered {e} for {Show(name)} in a {dir.Role} directory");
-        Targets.Check((e == 0) == (make is not null), $"Resolve answered {e} with{(make is null ? "out" : "")} a node maker");
+        Targets.Check((e == 0) == (meaning is not null), $"Resolve answered {e} with{(meaning is null ? "out" : "")} a meaning");
         if (name.Length > PathGrammar.NameMax)
             Targets.Check(e == Errno.ENAMETOOLONG, $"a {name.Length}-byte name answered {e}, not ENAMETOOLONG");
+        if (!System.Text.Unicode.Utf8.IsValid(name))
+            return null;
+        string text = Encoding.UTF8.GetString(name);
+        var byText = Grammar.Resolve(dir.Meaning, text, out var meaning3);
+        Targets.Check(byText == e && Equals(meaning, meaning3), $"{Show(name)} answered {e} as bytes and {byText} as text");
+        var fixedEntry = Grammar.FixedEntries(dir.Meaning).FirstOrDefault(f => f.Name == text);
+        if (fixedEntry.Meaning is not null)
+            Targets.Check(Equals(meaning, fixedEntry.Meaning), $"the fixed name {text} means {meaning}, not {fixedEntry.Meaning}");
+        else if (meaning is not null)
+            Targets.Check(!meaning.IsFixed, $"{Show(name)} means the fixed {meaning} but is no fixed entry of {dir.Meaning}");
         if (e != 0)
             return null;
-        var node = make!();
-        string text = Encoding.UTF8.GetString(name);
+        var node = Factory.Make(text, dir, meaning!);
         Targets.Check(node.Name == text, $"the node for {Show(name)} is named {node.Name}");
         Targets.Check(ReferenceEquals(node.Parent, dir), "the node's parent is not the directory it was looked up in");
-        _ = node.Mode;
+        Targets.Check(node.Mode == Factory.ModeOf(meaning!), $"{Show(name)} lists as mode {Factory.ModeOf(meaning!)}, stats as {node.Mode}");
+        Targets.Check(node is DirectoryNode == meaning is DirectoryMeaning, $"{meaning} made a {node.GetType().Name}");
         _ = node.Size;
         if (node is SocketFileNode file)
-            CheckRecipe(file.Recipe, text);
+            CheckRecipe(dir, file.Recipe, text);
         return node;
     }
 
-    private static void CheckRecipe(SocketRecipe recipe, string name)
+    private static void CheckRecipe(DirectoryNode dir, SocketRecipe recipe, string name)
     {
         switch (recipe)
         {
-            case DialRecipe dial when dial.Host is not null:
+            case HostDialRecipe dial:
                 Targets.Check(dial.Port is >= 1 and <= 65535, $"dial port {dial.Port} for {name}");
                 Targets.Check(HostName.IsWellFormed(dial.Host), $"dial host {dial.Host} is not well-formed");
+                Targets.Check(dial.Kind.Family == 0, $"dial family {dial.Kind.Family} before HOST is resolved");
                 break;
             case ListenRecipe listen:
                 Targets.Check(listen.Bind.Port is >= 0 and <= 65535, $"listen port {listen.Bind.Port}");
+                Targets.Check(ListenerKey.TryParse(listen.Key.Text, out var back) && back == listen.Key, $"listener key {listen.Key} does not read back");
+                Targets.Check(PathGrammar.ListsListener(dir.Meaning, listen.Key, out string listed) && listed == name,
+                    $"listener {listen.Key} of {name} is not listed under that name");
                 break;
         }
     }
@@ -566,9 +559,9 @@ internal sealed class FuzzFileSystem : FuseFileSystem
 
     private static uint ModeOf(ulong ino) => ino switch
     {
-        RootIno or DirIno => 0x4000 | 0x1ED,
-        LinkIno => 0xA000 | 0x1FF,
-        _ => 0x8000 | 0x1B6,
+        RootIno or DirIno => Node.S_IFDIR | ModeBits.DirectoryDefault,
+        LinkIno => Node.S_IFLNK | ModeBits.All,
+        _ => Node.S_IFREG | ModeBits.ReadWrite,
     };
 
     private static bool Exists(NodeId node) => node.Value is >= RootIno and <= PipeIno;

@@ -30,6 +30,7 @@ internal static unsafe partial class Libc
 
     // Protocols (netinet/in.h).
     internal const int IPPROTO_TCP = 6;
+    internal const int IPPROTO_UDP = 17;
     internal const int IPPROTO_IPV6 = 41;
     internal const int IPPROTO_MPTCP = 262;
 }

@@ -31,14 +31,14 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
             case TripleRecipe t:
                 op.Complete(Create(t.Kind, caller));
                 break;
-            case DialRecipe d when d.Host is null:
+            case AddressDialRecipe d:
                 Connect(op, d.Kind, d.Target, caller, waitForConnect);
                 break;
-            case DialRecipe d when HostName.TryResolve(d.Host!, out var literal) == 0:
+            case HostDialRecipe d when HostName.TryResolve(d.Host, out var literal) == 0:
                 ConnectTo(op, d, literal, caller, waitForConnect);
                 break;
-            case DialRecipe d:
-                op.Attach(DnsLookup.Start(ns, engine, resolver(), d.Host!, (e, address) =>
+            case HostDialRecipe d:
+                op.Attach(DnsLookup.Start(ns, engine, resolver(), d.Host, (e, address) =>
                 {
                     if (e != 0)
                     {
@@ -49,7 +49,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                         ConnectTo(op, d, address!, caller, waitForConnect);
                 }, log));
                 break;
-            default:
+            default: // a listen recipe: listeners are made by the registry or the handoff, not here
                 op.Complete(new Made(Errno.EINVAL, null, false));
                 break;
         }
@@ -69,7 +69,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         }
     }
 
-    private void ConnectTo(Operation op, DialRecipe d, IPAddress address, Caller caller, bool wait)
+    private void ConnectTo(Operation op, HostDialRecipe d, IPAddress address, Caller caller, bool wait)
     {
         var target = SockAddr.FromIp(address, d.Port);
         Connect(op, d.Kind with { Family = target.Family }, target, caller, wait);

@@ -9,7 +9,7 @@ namespace NetnsFs.FileSystem.Mount;
 /// <summary>What the files of conn/N/ (Plan 9's /net/tcp/N: local, remote, state, path, owner, ctl)
 /// and net/ (the namespace's /proc/net, read from inside it at each open) say, from the mount's
 /// open sockets.</summary>
-public sealed class ConnectionFiles(OpenFileTable files, ILogger log) : IConnectionView
+public sealed class ConnectionFiles(OpenFileTable files, ILogger log)
 {
     public bool Exists(ulong handle) => files.FindSocket(handle) is not null;
 

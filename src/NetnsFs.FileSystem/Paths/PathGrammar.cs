@@ -1,26 +1,42 @@
-using NetnsFs.Net.Identity;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Mono.Unix.Native;
-using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem.Paths;
 
-/// <summary>What each name in the mount means.
+/// <summary>What each name in the mount means: a pure function of the directory's meaning and the
+/// name, answering a <see cref="PathMeaning"/> or an errno, never asking the filesystem.
 /// <list type="bullet">
-/// <item>root: the seed's FAMILY;TYPE;PROTOCOL triples, and the fixed tcp/, udp/, unix/, conn/, net/, ns, status;</item>
-/// <item>tcp/HOST/PORT, udp/HOST/PORT: dial; unix/@NAME: dial an abstract socket of the namespace;</item>
-/// <item>tcp/listen/PORT, tcp/listen/ADDR/PORT, unix/listen/@NAME: listen, and accept one per open;</item>
-/// <item>conn/N/: one open socket (local, remote, state, path, ctl); net/: the namespace's /proc/net.</item>
+/// <item>a namespace's directory: one directory per row of <see cref="TransportTable"/> (tcp/,
+/// udp/, unix/, mptcp/), conn/, net/, ns, status, handoff, and FAMILY;TYPE;PROTOCOL socket-triple files;</item>
+/// <item>TRANSPORT/HOST/PORT: dial; unix/@NAME: dial an abstract socket of the namespace;</item>
+/// <item>TRANSPORT/listen/PORT, TRANSPORT/listen/ADDR/PORT, unix/listen/@NAME: listen, and accept one per open;</item>
+/// <item>conn/N/: one open socket (local, remote, state, path, owner, ctl); net/: the namespace's /proc/net.</item>
 /// </list>
 /// Every refusal is a precise errno: ENOENT for a name that cannot exist, EINVAL for a value out of
 /// range (port 65536), ENAMETOOLONG, EAFNOSUPPORT/EPROTONOSUPPORT for an unsupported triple.
-/// "listen" is reserved under tcp/ and unix/; conn/ and net/ are at the root, where no HOST can be.</summary>
-public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
+/// "listen" is reserved under transports that listen; conn/ and net/ are at the root, where no
+/// HOST can be. conn/self is the filesystem's: what it means depends on who asks.</summary>
+/// <param name="hasHandoff">Whether the namespaces have a handoff socket (the daemon has a run directory).</param>
+public sealed class PathGrammar(bool hasHandoff)
 {
     /// <summary>Longest name component the kernel passes (NAME_MAX).</summary>
     public const int NameMax = 255;
+
+    public const string ListenName = "listen";
+    public const string ConnectionsName = "conn";
+    public const string ProcNetName = "net";
+    public const string NamespaceLinkName = "ns";
+    public const string StatusName = "status";
+    public const string HandoffLinkName = NetnsFs.Client.HandoffWire.LinkName;
+
+    /// <summary>conn/N/ctl: written, not read.</summary>
+    public const string ControlFile = "ctl";
+
+    /// <summary>The files of a conn/N/ directory, in listing order (ctl is writable, the others read).</summary>
+    public static readonly string[] ConnectionFiles = ["local", "remote", "state", "path", "owner", ControlFile];
 
     /// <summary>The /proc/net tables shown under net/.</summary>
     public static readonly string[] ProcNetFiles =
@@ -29,113 +45,170 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
         "unix", "route", "ipv6_route", "if_inet6", "arp", "igmp", "packet", "protocols", "dev_mcast",
     ];
 
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+    private static readonly (string Name, PathMeaning Meaning)[] NoEntries = [];
+    private static readonly (string Name, PathMeaning Meaning)[] MultiRootEntries = [(StatusName, new FixedFile(FixedFileKind.Status))];
 
-    public Errno Resolve(DirectoryNode dir, ReadOnlySpan<byte> rawName, out Func<Node>? make)
+    private readonly (string Name, PathMeaning Meaning)[] _rootEntries =
+    [
+        .. TransportTable.Rows.Select(t => (t.Name, (PathMeaning)new TransportDirectory(t))),
+        (ConnectionsName, ConnectionsDirectory.Instance),
+        (ProcNetName, ProcNetDirectory.Instance),
+        (NamespaceLinkName, new FixedFile(FixedFileKind.NamespaceLink)),
+        (StatusName, new FixedFile(FixedFileKind.Status)),
+        .. hasHandoff ? [(HandoffLinkName, new FixedFile(FixedFileKind.HandoffLink))] : NoEntries,
+    ];
+
+    /// <summary>The fixed entries of <paramref name="dir"/>, in listing order: what the filesystem
+    /// makes (pinned) when it adds a namespace, and what <see cref="Resolve(DirectoryMeaning, string, out PathMeaning?)"/>
+    /// answers for those names.</summary>
+    public IReadOnlyList<(string Name, PathMeaning Meaning)> FixedEntries(DirectoryMeaning dir) => dir switch
     {
-        make = null;
+        NamespaceDirectory => _rootEntries,
+        MultiRootDirectory => MultiRootEntries,
+        TransportDirectory { Transport.CanListen: true } t => [(ListenName, new ListenDirectory(t.Transport))],
+        _ => NoEntries,
+    };
+
+    /// <summary>What `ls` shows in <paramref name="dir"/> that does not depend on live state: the
+    /// fixed entries, then the common socket-triple files at a namespace's root, the files of
+    /// conn/N/, the tables of net/. (Listeners, open sockets and namespaces are the filesystem's.)</summary>
+    public IEnumerable<(string Name, PathMeaning Meaning)> Listed(DirectoryMeaning dir)
+    {
+        foreach (var entry in FixedEntries(dir))
+            yield return entry;
+        var names = dir switch
+        {
+            NamespaceDirectory => SocketTriple.Common,
+            ConnectionDirectory => ConnectionFiles,
+            ProcNetDirectory => ProcNetFiles,
+            _ => [],
+        };
+        foreach (var name in names)
+        {
+            if (Resolve(dir, name, out var meaning) == 0)
+                yield return (name, meaning!);
+        }
+    }
+
+    /// <summary>The meaning of the name the kernel passes (any bytes).</summary>
+    public Errno Resolve(DirectoryMeaning dir, ReadOnlySpan<byte> rawName, out PathMeaning? meaning)
+    {
+        meaning = null;
         if (rawName.Length > NameMax)
             return Errno.ENAMETOOLONG;
-        string name;
-        try
-        {
-            name = StrictUtf8.GetString(rawName);
-        }
-        catch (DecoderFallbackException)
-        {
+        if (!System.Text.Unicode.Utf8.IsValid(rawName))
             return Errno.ENOENT; // not UTF-8: no socket name is spelled that way
-        }
-        return dir.Role switch
+        return Resolve(dir, Encoding.UTF8.GetString(rawName), out meaning);
+    }
+
+    /// <summary>The meaning of <paramref name="name"/> in <paramref name="dir"/>, or the errno a
+    /// lookup of it gets.</summary>
+    public Errno Resolve(DirectoryMeaning dir, string name, out PathMeaning? meaning)
+    {
+        meaning = null;
+        if (Encoding.UTF8.GetByteCount(name) > NameMax)
+            return Errno.ENAMETOOLONG;
+        foreach (var (fixedName, fixedMeaning) in FixedEntries(dir))
         {
-            DirectoryRole.Root => ResolveRoot(dir, name, out make),
-            DirectoryRole.MultiRoot => Errno.ENOENT, // namespaces exist by mkdir or attach, never by lookup
-            DirectoryRole.Transport => ResolveHost(dir, name, out make),
-            DirectoryRole.Host => ResolvePort(dir, name, out make),
-            DirectoryRole.Unix => ResolveUnix(dir, name, rawName, listen: false, out make),
-            DirectoryRole.UnixListen => ResolveUnix(dir, name, rawName, listen: true, out make),
-            DirectoryRole.Listen => ResolveListen(dir, name, out make),
-            DirectoryRole.ListenAddress => ResolveListenPort(dir, name, dir.Host!, out make),
-            DirectoryRole.Connections => ResolveConnection(dir, name, out make),
-            DirectoryRole.Connection => ResolveConnectionFile(dir, name, out make),
-            DirectoryRole.ProcNet => ResolveProcNet(dir, name, out make),
-            _ => Errno.ENOENT,
+            if (fixedName == name)
+            {
+                meaning = fixedMeaning;
+                return 0;
+            }
+        }
+        (Errno e, meaning) = dir switch
+        {
+            NamespaceDirectory => Triple(name),
+            TransportDirectory { Transport.Address: AddressForm.HostAndPort } t => Host(t.Transport, name),
+            TransportDirectory t => AbstractName(t.Transport, name, listen: false),
+            HostDirectory h => Port(h, name),
+            ListenDirectory { Transport.Address: AddressForm.HostAndPort } l => ListenEntry(l.Transport, name),
+            ListenDirectory l => AbstractName(l.Transport, name, listen: true),
+            ListenAddressDirectory a => ListenPort(a.Transport, a.Address, name),
+            ConnectionsDirectory => Connection(name),
+            ConnectionDirectory c => Array.IndexOf(ConnectionFiles, name) >= 0 ? Found(new ConnectionFile(c.Handle, name)) : NotFound,
+            ProcNetDirectory => Array.IndexOf(ProcNetFiles, name) >= 0 ? Found(new ProcNetFile(name)) : NotFound,
+            _ => NotFound, // the multi root: namespaces exist by mkdir or attach, never by lookup
         };
+        return e;
     }
 
-    private Errno ResolveRoot(DirectoryNode root, string name, out Func<Node>? make)
+    /// <summary>Where a listener shows in `ls` of <paramref name="dir"/>: tcp/*/PORT as PORT in
+    /// tcp/listen/, tcp/ADDR/PORT as the directory ADDR there and as PORT in tcp/listen/ADDR/,
+    /// unix/@NAME as @NAME in unix/listen/. False where it does not show.</summary>
+    public static bool ListsListener(DirectoryMeaning dir, ListenerKey key, out string name)
     {
-        make = null;
+        name = "";
+        switch (dir)
+        {
+            case ListenDirectory l when l.Transport == key.Transport:
+                name = l.Transport.Address == AddressForm.AbstractName || key.Address != ListenerKey.AllAddresses
+                    ? key.Address
+                    : key.Port.ToString(CultureInfo.InvariantCulture);
+                return true;
+            case ListenAddressDirectory a when a.Transport == key.Transport && a.Address == key.Address:
+                name = key.Port.ToString(CultureInfo.InvariantCulture);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static readonly (Errno, PathMeaning?) NotFound = (Errno.ENOENT, null);
+
+    private static (Errno, PathMeaning?) Found(PathMeaning meaning) => (0, meaning);
+
+    private static (Errno, PathMeaning?) Triple(string name)
+    {
         if (!SocketTriple.LooksLikeTriple(name))
-            return Errno.ENOENT; // the fixed entries are pinned nodes, found before the grammar is asked
+            return NotFound;
         var e = SocketTriple.TryParse(name, out var kind);
-        if (e != 0)
-            return e;
-        make = () => new SocketFileNode(name, root, new TripleRecipe(kind), layout.FilePermissions);
-        return 0;
+        return e != 0 ? (e, null) : Found(new TripleRecipe(kind));
     }
 
-    private Errno ResolveHost(DirectoryNode dir, string name, out Func<Node>? make)
-    {
-        make = null;
-        if (!HostName.IsWellFormed(name))
-            return Errno.ENOENT;
-        make = () => new DirectoryNode(name, dir, DirectoryRole.Host, layout.DirPermissions) { Transport = dir.Transport, Host = name };
-        return 0;
-    }
+    private static (Errno, PathMeaning?) Host(Transport transport, string name) =>
+        HostName.IsWellFormed(name) ? Found(new HostDirectory(transport, name)) : NotFound;
 
-    private static SocketKind TransportKind(string? transport) => transport == "udp"
-        ? new SocketKind(0, SocketKind.SOCK_DGRAM, 17)
-        : new SocketKind(0, SocketKind.SOCK_STREAM, 6);
-
-    private Errno ResolvePort(DirectoryNode hostDir, string name, out Func<Node>? make)
+    private static (Errno, PathMeaning?) Port(HostDirectory dir, string name)
     {
-        make = null;
         var e = HostName.TryParsePort(name, out int port);
         if (e != 0)
-            return e;
-        var kind = TransportKind(hostDir.Transport);
-        string host = hostDir.Host!;
-        string display = $"{hostDir.Transport}/{host}/{port}";
-        make = () => new SocketFileNode(name, hostDir, new DialRecipe(kind, default, display) { Host = host, Port = port }, layout.FilePermissions);
-        return 0;
+            return (e, null);
+        var t = dir.Transport;
+        string display = string.Create(CultureInfo.InvariantCulture, $"{t.Name}/{dir.Host}/{port}");
+        return Found(new HostDialRecipe(t.KindFor(t.DialFamily), dir.Host, port, display));
     }
 
-    private Errno ResolveUnix(DirectoryNode dir, string name, ReadOnlySpan<byte> rawName, bool listen, out Func<Node>? make)
+    private static (Errno, PathMeaning?) AbstractName(Transport transport, string name, bool listen)
     {
-        make = null;
         if (name.Length < 2 || name[0] != '@')
-            return Errno.ENOENT; // abstract names only: a path would reach the daemon's own filesystem view
-        if (rawName.Length - 1 > SockAddr.MaxAbstractName)
-            return Errno.ENAMETOOLONG;
-        var address = SockAddr.AbstractUnix(rawName[1..]);
-        var kind = new SocketKind(SocketKind.AF_UNIX, SocketKind.SOCK_STREAM, 0);
-        SocketRecipe recipe = listen
-            ? new ListenRecipe(kind, address, "unix/" + name, DualStack: false)
-            : new DialRecipe(kind, address, "unix/" + name);
-        make = () => new SocketFileNode(name, dir, recipe, layout.FilePermissions);
-        return 0;
+            return NotFound; // abstract names only: a path would reach the daemon's own filesystem view
+        var raw = Encoding.UTF8.GetBytes(name);
+        if (raw.Length - 1 > SockAddr.MaxAbstractName)
+            return (Errno.ENAMETOOLONG, null);
+        var address = SockAddr.AbstractUnix(raw.AsSpan(1));
+        var kind = transport.KindFor(SocketKind.AF_UNIX);
+        return Found(listen
+            ? new ListenRecipe(kind, address, ListenerKey.Named(transport, name), DualStack: false)
+            : new AddressDialRecipe(kind, address, $"{transport.Name}/{name}"));
     }
 
-    private Errno ResolveListen(DirectoryNode dir, string name, out Func<Node>? make)
+    private static (Errno, PathMeaning?) ListenEntry(Transport transport, string name)
     {
-        make = null;
         if (name.Length > 0 && name.All(char.IsAsciiDigit))
-            return ResolveListenPort(dir, name, "*", out make);
+            return ListenPort(transport, ListenerKey.AllAddresses, name);
         if (!IPAddress.TryParse(name, out _) || HostName.TryResolve(name, out _) != 0)
-            return Errno.ENOENT;
-        make = () => new DirectoryNode(name, dir, DirectoryRole.ListenAddress, layout.DirPermissions) { Transport = dir.Transport, Host = name };
-        return 0;
+            return NotFound;
+        return Found(new ListenAddressDirectory(transport, name));
     }
 
-    private Errno ResolveListenPort(DirectoryNode dir, string name, string address, out Func<Node>? make)
+    private static (Errno, PathMeaning?) ListenPort(Transport transport, string address, string name)
     {
-        make = null;
         var e = HostName.TryParseListenPort(name, out int port);
         if (e != 0)
-            return e;
-        var kind = TransportKind(dir.Transport);
+            return (e, null);
+        bool dual = address == ListenerKey.AllAddresses;
         SockAddr bind;
-        bool dual = address == "*";
         if (dual)
             bind = SockAddr.FromIp(IPAddress.IPv6Any, port);
         else
@@ -143,62 +216,12 @@ public sealed class PathGrammar(MountLayout layout, IConnectionView connections)
             HostName.TryResolve(address, out var ip);
             bind = SockAddr.FromIp(ip, port);
         }
-        kind = kind with { Family = bind.Family };
-        string key = $"{dir.Transport}/{address}/{port}";
-        make = () => new SocketFileNode(name, dir, new ListenRecipe(kind, bind, key, dual), layout.FilePermissions);
-        return 0;
+        return Found(new ListenRecipe(transport.KindFor(bind.Family), bind, ListenerKey.OnPort(transport, address, port), dual));
     }
 
-    private Errno ResolveConnection(DirectoryNode dir, string name, out Func<Node>? make)
-    {
-        make = null;
-        if (!ulong.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong handle) ||
-            name != handle.ToString(System.Globalization.CultureInfo.InvariantCulture) || !connections.Exists(handle))
-            return Errno.ENOENT;
-        make = () => new DirectoryNode(name, dir, DirectoryRole.Connection, layout.DirPermissions) { Handle = handle };
-        return 0;
-    }
-
-    private Errno ResolveConnectionFile(DirectoryNode dir, string name, out Func<Node>? make)
-    {
-        make = null;
-        ulong h = dir.Handle;
-        if (name == "ctl")
-        {
-            make = () => new TextFileNode(name, dir, _ => "", layout.FilePermissions & 0x192) { Control = cmd => connections.Control(h, cmd) };
-            return 0;
-        }
-        if (Array.IndexOf(IConnectionView.Files, name) < 0)
-            return Errno.ENOENT;
-        make = () => new TextFileNode(name, dir, _ => connections.Describe(h, name), layout.FilePermissions & 0x124);
-        return 0;
-    }
-
-    private Errno ResolveProcNet(DirectoryNode dir, string name, out Func<Node>? make)
-    {
-        make = null;
-        if (Array.IndexOf(ProcNetFiles, name) < 0)
-            return Errno.ENOENT;
-        var view = dir.View!;
-        make = () => new TextFileNode(name, dir, caller => connections.ReadProcNet(view, name, caller), layout.FilePermissions & 0x124);
-        return 0;
-    }
-}
-
-/// <summary>Owner and permission bits of the mount's nodes (from the mount options).</summary>
-public sealed record MountLayout(uint Uid, uint Gid, uint RootPermissions, uint DirPermissions, uint FilePermissions);
-
-/// <summary>What the grammar needs to know about live sockets: the filesystem answers.</summary>
-public interface IConnectionView
-{
-    /// <summary>The read-only files of a conn/N/ directory (ctl is writable).</summary>
-    public static readonly string[] Files = ["local", "remote", "state", "path", "owner"];
-
-    bool Exists(ulong handle);
-
-    string Describe(ulong handle, string file);
-
-    Errno Control(ulong handle, string command);
-
-    string ReadProcNet(NamespaceView view, string file, Caller caller);
+    private static (Errno, PathMeaning?) Connection(string name) =>
+        ulong.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out ulong handle) &&
+        name == handle.ToString(CultureInfo.InvariantCulture)
+            ? Found(new ConnectionDirectory(handle))
+            : NotFound;
 }

@@ -105,7 +105,7 @@ public sealed class SocketService
     /// <summary>Whether starting <paramref name="recipe"/> reads files first (the hosts file, for a
     /// HOST that is a name), so that the calling thread had better not be one the kernel waits on.</summary>
     public static bool StartsSlowly(SocketRecipe recipe) =>
-        recipe is DialRecipe { Host: { } host } && HostName.TryResolve(host, out _) != 0;
+        recipe is HostDialRecipe { NeedsLookup: true };
 
     /// <summary>The namespace and the caller's privileges: null when the request may go on.</summary>
     private SocketResult? Refusal(NamespaceView view, SocketRecipe recipe, Caller caller, string path)
@@ -136,7 +136,7 @@ public sealed class SocketService
         try
         {
             Charge? listening = null;
-            var listener = view.Listeners.GetOrCreate(recipe.Key, caller.Uid, () => ListenCharged(view, recipe, caller, out listening), s => ListenerKeyOf(recipe, s));
+            var listener = view.Listeners.GetOrCreate(recipe.Key.Text, caller.Uid, () => ListenCharged(view, recipe, caller, out listening), s => ListenerKeyOf(recipe, s));
             if (listening is not null)
                 listener.Hold(listening);
             return SocketResult.Shared(listener);
@@ -190,12 +190,7 @@ public sealed class SocketService
     }
 
     /// <summary>Port 0 listeners are filed under the port the kernel picked.</summary>
-    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound)
-    {
-        if (!recipe.Key.EndsWith("/0", StringComparison.Ordinal))
-            return recipe.Key;
-        return recipe.Key[..^1] + bound.LocalAddress().Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static string ListenerKeyOf(ListenRecipe recipe, NetSocket bound) => recipe.Key.BoundTo(bound.LocalAddress().Port).Text;
 
     /// <summary>A making in flight with its charge: cancelling it releases the charge unless the
     /// socket's holder owns it already (<see cref="Charge.Cancel"/>).</summary>

@@ -16,6 +16,7 @@ public readonly record struct SocketKind(int Family, int Type, int Protocol)
     public const int SOCK_SEQPACKET = Libc.SOCK_SEQPACKET;
 
     public const int IPPROTO_TCP = Libc.IPPROTO_TCP;
+    public const int IPPROTO_UDP = Libc.IPPROTO_UDP;
     public const int IPPROTO_MPTCP = Libc.IPPROTO_MPTCP;
 
     public bool IsStream => Type == SOCK_STREAM;

@@ -2,7 +2,7 @@ using Mono.Unix.Native;
 
 namespace NetnsFs.Net.Sockets;
 
-/// <summary>The seed's file names: "FAMILY;TYPE;PROTOCOL", e.g. "inet;stream;tcp", "inet6;dgram;udp",
+/// <summary>Socket-triple file names: "FAMILY;TYPE;PROTOCOL", e.g. "inet;stream;tcp", "inet6;dgram;udp",
 /// "unix;stream;0", "inet;raw;icmp". The protocol is a name or a decimal number (0: the default).</summary>
 public static class SocketTriple
 {
@@ -25,9 +25,10 @@ public static class SocketTriple
     /// <summary>True if the name has the shape of a triple (two ';'), whatever its parts.</summary>
     public static bool LooksLikeTriple(ReadOnlySpan<char> name) => name.Count(';') == 2;
 
-    /// <summary>Parses a triple. Errors: ENOENT for a name that is not a triple at all or names an
-    /// unknown family/type, EPROTONOSUPPORT for a protocol that family and type cannot carry
-    /// (checked by the kernel at socket(2) time), EINVAL for a malformed protocol field.</summary>
+    /// <summary>Parses a triple. Errors: ENOENT for a name without exactly three ';'-separated
+    /// fields, EAFNOSUPPORT for an unknown family, EINVAL for an unknown type, EPROTONOSUPPORT for a
+    /// protocol that is neither a known name nor a decimal 0-255 (or is not 0 for a unix family).
+    /// Whether the family and type can carry a protocol is the kernel's to say, at socket(2).</summary>
     public static Errno TryParse(ReadOnlySpan<char> name, out SocketKind kind)
     {
         kind = default;

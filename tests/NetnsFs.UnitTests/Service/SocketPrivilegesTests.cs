@@ -20,7 +20,7 @@ public class SocketPrivilegesTests
         new(4242, 1000, 1000) { Capabilities = capabilities.Aggregate(0UL, (mask, c) => mask | (1UL << c)) };
 
     private static ListenRecipe ListenOn(int port) =>
-        new(Tcp, SockAddr.FromIp(IPAddress.IPv6Any, port), $"tcp/*/{port}", DualStack: true);
+        new(Tcp, SockAddr.FromIp(IPAddress.IPv6Any, port), ListenerKey.OnPort(TransportTable.Tcp, "*", port), DualStack: true);
 
     private static int NotAsked() => throw new AssertionException("the port start was read for a request that does not need it");
 
@@ -59,7 +59,7 @@ public class SocketPrivilegesTests
         }
         SocketPrivileges.Lacking(ListenOn(0), Holding(), Read);
         SocketPrivileges.Lacking(ListenOn(80), Holding(Caller.CapNetBindService), Read);
-        SocketPrivileges.Lacking(new DialRecipe(Tcp, default, "tcp/127.0.0.1/80") { Host = "127.0.0.1", Port = 80 }, Holding(), Read);
+        SocketPrivileges.Lacking(new HostDialRecipe(Tcp, "127.0.0.1", 80, "tcp/127.0.0.1/80"), Holding(), Read);
         SocketPrivileges.Lacking(new TripleRecipe(Tcp), Holding(), Read);
         Assert.That(reads, Is.Zero, "port 0, a caller with the capability, a dial and a triple need no sysctl");
         SocketPrivileges.Lacking(ListenOn(80), Holding(), Read);
@@ -69,14 +69,14 @@ public class SocketPrivilegesTests
     [Test]
     public void A_dial_to_a_low_port_needs_nothing()
     {
-        var dial = new DialRecipe(Tcp, default, "tcp/127.0.0.1/22") { Host = "127.0.0.1", Port = 22 };
+        var dial = new HostDialRecipe(Tcp, "127.0.0.1", 22, "tcp/127.0.0.1/22");
         Assert.That(SocketPrivileges.Lacking(dial, Holding(), NotAsked), Is.Null);
     }
 
     [Test]
     public void The_raw_check_comes_first()
     {
-        var rawListen = new ListenRecipe(RawIcmp with { Family = SocketKind.AF_INET }, SockAddr.FromIp(IPAddress.Any, 80), "x", false);
+        var rawListen = new ListenRecipe(RawIcmp with { Family = SocketKind.AF_INET }, SockAddr.FromIp(IPAddress.Any, 80), ListenerKey.OnPort(TransportTable.Tcp, "0.0.0.0", 80), false);
         Assert.That(SocketPrivileges.Lacking(rawListen, Holding(), () => 1024)?.Errno, Is.EqualTo(Errno.EPERM));
     }
 }
