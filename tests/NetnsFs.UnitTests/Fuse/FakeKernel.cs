@@ -33,10 +33,14 @@ internal sealed class CollectingSink : ILogEventSink
             _events.Add(logEvent);
     }
 
-    public List<string> Errors()
+    public List<string> Errors() => AtLeast(LogEventLevel.Error);
+
+    public List<string> Warnings() => AtLeast(LogEventLevel.Warning);
+
+    private List<string> AtLeast(LogEventLevel level)
     {
         lock (_events)
-            return [.. _events.Where(e => e.Level >= LogEventLevel.Error).Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + (e.Exception is null ? "" : " " + e.Exception))];
+            return [.. _events.Where(e => e.Level >= level).Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + (e.Exception is null ? "" : " " + e.Exception))];
     }
 }
 
