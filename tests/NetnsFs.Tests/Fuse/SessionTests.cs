@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using NetnsFs.Tests.Support;
+using NetnsFs.UnitTests.Fuse;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Fuse;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NetnsFs.Tests.Support;
+using NetnsFs.UnitTests.Fuse;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Fuse;

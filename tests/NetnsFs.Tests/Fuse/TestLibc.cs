@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace NetnsFs.Tests.Fuse;
 
 /// <summary>The raw syscalls the FUSE tests make themselves: blocking reads and writes on files of a
-/// mount (no managed buffering, no retries), and a SOCK_SEQPACKET pair that stands in for /dev/fuse.</summary>
+/// mount (no managed buffering, no retries). The fake kernel's SOCK_SEQPACKET pair is the unit
+/// project's (NetnsFs.UnitTests, Support/SeqPacketPair.cs).</summary>
 internal static unsafe partial class TestLibc
 {
     private const string Libc = "libc";
@@ -13,13 +14,6 @@ internal static unsafe partial class TestLibc
     public const int O_RDWR = 2;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
-    public const int AF_UNIX = 1;
-    public const int SOCK_SEQPACKET = 5;
-    public const int SOCK_CLOEXEC = 0x80000;
-    public const int SHUT_RDWR = 2;
-    public const short POLLIN = 1;
-    public const int EINTR = 4;
-    public const int EAGAIN = 11;
 
     [LibraryImport(Libc, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags);
@@ -32,23 +26,6 @@ internal static unsafe partial class TestLibc
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int close(int fd);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    private static partial int socketpair(int domain, int type, int protocol, int* sv);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    public static partial int shutdown(int fd, int how);
-
-    [LibraryImport(Libc, SetLastError = true)]
-    private static partial int poll(PollFd* fds, nuint nfds, int timeout);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short REvents;
-    }
 
     /// <summary>open(2); the fd, or -errno.</summary>
     public static int Open(string path, int flags)
@@ -74,32 +51,6 @@ internal static unsafe partial class TestLibc
         {
             nint n = write(fd, p, data.Length);
             return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
-        }
-    }
-
-    public static (int A, int B) SeqPacketPair()
-    {
-        int* sv = stackalloc int[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-            throw new IOException($"socketpair: errno {Marshal.GetLastPInvokeError()}");
-        return (sv[0], sv[1]);
-    }
-
-    /// <summary>Whether <paramref name="fd"/> becomes readable within <paramref name="timeout"/>.</summary>
-    public static bool WaitReadable(int fd, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var pfd = new PollFd { Fd = fd, Events = POLLIN };
-            int ms = Math.Max(0, (int)(deadline - DateTime.UtcNow).TotalMilliseconds);
-            int r = poll(&pfd, 1, ms);
-            if (r > 0)
-                return true;
-            if (r == 0)
-                return false;
-            if (Marshal.GetLastPInvokeError() != EINTR)
-                throw new IOException($"poll: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 }

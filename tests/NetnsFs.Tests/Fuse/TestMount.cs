@@ -1,4 +1,5 @@
 using NetnsFs.Tests.Support;
+using NetnsFs.UnitTests.Fuse;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Fuse;

@@ -2,7 +2,7 @@ using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>Issue 17 item 1: a handler that runs out of memory (as any allocation of a daemon under
 /// memory pressure may) killed the reader thread, and with it the daemon. Now the request is

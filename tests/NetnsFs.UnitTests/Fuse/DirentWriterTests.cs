@@ -1,7 +1,7 @@
 using NetnsFs.Fuse.Protocol;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>READDIR records: 24-byte fuse_dirent header, the name, zero padding to 8 bytes; an entry
 /// that does not fit is refused whole.</summary>

@@ -1,9 +1,9 @@
 using NetnsFs.Net.Readiness;
-using NetnsFs.Tests.Fuse;
+using NetnsFs.UnitTests.Support;
 using NUnit.Framework;
 using Serilog;
 
-namespace NetnsFs.Tests.Load;
+namespace NetnsFs.UnitTests.Readiness;
 
 /// <summary>The readiness engine's requeue: a listener that stops after a bounded amount of work is
 /// called again on the engine's thread without a new epoll event, after the others that were ready.</summary>
@@ -30,7 +30,7 @@ public sealed class RequeueTests
     public void A_requeued_listener_is_called_again_on_the_engine_thread_until_it_is_done()
     {
         using var engine = new ReadinessEngine(new LoggerConfiguration().CreateLogger());
-        var (fd0, fd1) = TestLibc.SeqPacketPair();
+        var (fd0, fd1) = SeqPacketPair.Open();
         try
         {
             var a = new Counting(engine, 1000);
@@ -49,8 +49,8 @@ public sealed class RequeueTests
         }
         finally
         {
-            TestLibc.close(fd0);
-            TestLibc.close(fd1);
+            SeqPacketPair.HangUp(fd0);
+            SeqPacketPair.HangUp(fd1);
         }
     }
 
@@ -58,7 +58,7 @@ public sealed class RequeueTests
     public void A_requeued_key_that_was_unregistered_is_dropped()
     {
         using var engine = new ReadinessEngine(new LoggerConfiguration().CreateLogger());
-        var (fd0, fd1) = TestLibc.SeqPacketPair();
+        var (fd0, fd1) = SeqPacketPair.Open();
         try
         {
             var gone = new Counting(engine, 2);
@@ -74,8 +74,8 @@ public sealed class RequeueTests
         }
         finally
         {
-            TestLibc.close(fd0);
-            TestLibc.close(fd1);
+            SeqPacketPair.HangUp(fd0);
+            SeqPacketPair.HangUp(fd1);
         }
     }
 }

@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 using Mono.Unix.Native;
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>An INTERRUPT that arrives while the handler of its request still runs (on another
 /// reader). Answering it EAGAIN would make the kernel send it again at once, and a reader spin on
@@ -42,7 +43,7 @@ public sealed class InterruptWhileHandledTests
     private static void SendMkdir(FakeKernel kernel, ulong unique)
     {
         var body = new byte[Marshal.SizeOf<FuseMkDirIn>() + 2];
-        MemoryMarshal.Write(body, new FuseMkDirIn { Mode = 0x1ed });
+        MemoryMarshal.Write(body, new FuseMkDirIn { Mode = ModeBits.DirectoryDefault });
         body[^2] = (byte)'d';
         kernel.Send(FuseOpcode.MkDir, unique, 1, body);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -6,14 +7,14 @@ using System.Text;
 using System.Text.RegularExpressions;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
-using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>Every ABI struct and constant we mirror, compared with what the C compiler makes of this
 /// machine's linux/fuse.h: a C probe, generated from the header's own struct definitions, prints
-/// sizeof/offsetof of every member and the value of every constant, and each must match ours.</summary>
+/// sizeof/offsetof of every member and the value of every constant, and each must match ours.
+/// Needs cc and the kernel headers, not root: it runs as any user.</summary>
 [TestFixture]
 public sealed partial class AbiLayoutTests
 {
@@ -66,24 +67,42 @@ public sealed partial class AbiLayoutTests
         (typeof(PollFlags), "FUSE_POLL_", null),
     ];
 
-    /// <summary>Init flags newer than the 7.38 header, with their values in today's kernel header.</summary>
-    private static readonly Dictionary<InitFlags, ulong> NewerInitFlags = new()
-    {
-        [InitFlags.CreateSuppGroup] = 1UL << 34,
-        [InitFlags.DirectIoAllowMmap] = 1UL << 36,
-        [InitFlags.Passthrough] = 1UL << 37,
-        [InitFlags.NoExportSupport] = 1UL << 38,
-        [InitFlags.HasResend] = 1UL << 39,
-        [InitFlags.AllowIdmap] = 1UL << 40,
-        [InitFlags.OverIoUring] = 1UL << 41,
-        [InitFlags.RequestTimeout] = 1UL << 42,
-    };
+    /// <summary>The init flags newer than this machine's header (7.38), as the kernel writes them:
+    /// lines of include/uapi/linux/fuse.h at 7.42 (Linux 6.14), copied, not restated by our enum's
+    /// names. The probe compiles them (each only where the header has no such name) and our
+    /// members are matched to them by name like every other constant, so a wrong bit in
+    /// <see cref="InitFlags"/> fails. Three of them (bits 32, 33, 35) are in this header too: they anchor the copy
+    /// (<see cref="Upstream_lines_agree_with_this_header_where_both_have_the_name"/>).</summary>
+    private const string UpstreamHeaderLines = """
+        #define FUSE_SECURITY_CTX	(1ULL << 32)
+        #define FUSE_HAS_INODE_DAX	(1ULL << 33)
+        #define FUSE_CREATE_SUPP_GROUP	(1ULL << 34)
+        #define FUSE_HAS_EXPIRE_ONLY	(1ULL << 35)
+        #define FUSE_DIRECT_IO_ALLOW_MMAP (1ULL << 36)
+        #define FUSE_PASSTHROUGH	(1ULL << 37)
+        #define FUSE_NO_EXPORT_SUPPORT	(1ULL << 38)
+        #define FUSE_HAS_RESEND		(1ULL << 39)
+        #define FUSE_ALLOW_IDMAP	(1ULL << 40)
+        #define FUSE_OVER_IO_URING	(1ULL << 41)
+        #define FUSE_REQUEST_TIMEOUT	(1ULL << 42)
+        """;
+
+    /// <summary>Not in the uapi header: the kernel's own definition (fs/fuse/fuse_dev_i.h, "Ordinary
+    /// requests have even IDs, while interrupts IDs are odd").</summary>
+    private const string KernelInternalLines = """
+        #define FUSE_INT_REQ_BIT (1ULL << 0)
+        """;
+
+    /// <summary>Names the upstream lines define, with their expressions, in order.</summary>
+    private static readonly (string Name, string Value)[] Upstream =
+        [.. DefineRegex().Matches(UpstreamHeaderLines + "\n" + KernelInternalLines).Select(m => (m.Groups["name"].Value, m.Groups["value"].Value.Trim()))];
 
     private readonly Dictionary<string, List<CMember>> _structs = [];
     private readonly Dictionary<string, long> _sizes = [];
     private readonly Dictionary<string, (long Offset, long Size)> _offsets = [];
     private readonly Dictionary<string, ulong> _values = [];
     private readonly Dictionary<(Type, string), string?> _enumNames = [];
+    private HashSet<string> _headerMacros = [];
     private string _probeOutput = "";
 
     private sealed record CMember(string Name, bool Flexible);
@@ -96,8 +115,9 @@ public sealed partial class AbiLayoutTests
         foreach (var name in Mirrors.Select(m => m.CStruct).Append("fuse_statfs_out").Distinct())
             _structs[name] = ParseStruct(code, name);
 
-        var macros = MacroRegex().Matches(code).Select(m => m.Groups[1].Value).ToHashSet();
-        var constants = new List<string> { "FUSE_KERNEL_VERSION", "FUSE_KERNEL_MINOR_VERSION", "FUSE_ROOT_ID", "FUSE_MIN_READ_BUFFER" };
+        _headerMacros = MacroRegex().Matches(code).Select(m => m.Groups[1].Value).ToHashSet();
+        var macros = _headerMacros.Union(Upstream.Select(u => u.Name)).ToHashSet();
+        var constants = new List<string> { "FUSE_KERNEL_VERSION", "FUSE_KERNEL_MINOR_VERSION", "FUSE_ROOT_ID", "FUSE_MIN_READ_BUFFER", "FUSE_INT_REQ_BIT" };
         foreach (var (type, prefix, cEnum) in EnumMirrors)
         {
             var candidates = cEnum is null ? macros : ParseEnum(code, cEnum);
@@ -111,7 +131,13 @@ public sealed partial class AbiLayoutTests
         }
 
         var src = new StringBuilder();
-        src.AppendLine("#include <stdio.h>\n#include <stddef.h>\n#include <sys/ioctl.h>\n#include <linux/fuse.h>\nint main(void) {");
+        src.AppendLine("#include <stdio.h>\n#include <stddef.h>\n#include <sys/ioctl.h>\n#include <linux/fuse.h>");
+        // Each upstream line twice: as UPSTREAM_NAME always (to compare with the header), and as
+        // NAME where the header has none.
+        foreach (var (name, value) in Upstream)
+            src.AppendLine(CultureInfo.InvariantCulture, $"#define UPSTREAM_{name} {value}\n#ifndef {name}\n#define {name} {value}\n#endif");
+        constants.AddRange(Upstream.Select(u => "UPSTREAM_" + u.Name));
+        src.AppendLine("int main(void) {");
         foreach (var (name, members) in _structs)
         {
             src.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"size {name} %zu\\n\", sizeof(struct {name}));");
@@ -125,12 +151,19 @@ public sealed partial class AbiLayoutTests
             src.AppendLine(CultureInfo.InvariantCulture, $"  printf(\"val {c} %llu %zu\\n\", (unsigned long long)({c}), sizeof({c}));");
         src.AppendLine("  return 0;\n}");
 
-        using var dir = new TempDir("abi");
-        string cFile = Path.Combine(dir.Path, "probe.c");
-        string exe = Path.Combine(dir.Path, "probe");
-        File.WriteAllText(cFile, src.ToString());
-        Proc.Checked(Proc.Run("cc", ["-std=gnu11", "-Wall", "-Werror", "-o", exe, cFile], TimeSpan.FromSeconds(60)));
-        _probeOutput = Proc.Checked(Proc.Run(exe, [], TimeSpan.FromSeconds(10))).Stdout;
+        var dir = Directory.CreateTempSubdirectory("netnsfs-abi-");
+        try
+        {
+            string cFile = Path.Combine(dir.FullName, "probe.c");
+            string exe = Path.Combine(dir.FullName, "probe");
+            File.WriteAllText(cFile, src.ToString());
+            RunChecked("cc", ["-std=gnu11", "-Wall", "-Werror", "-o", exe, cFile], TimeSpan.FromSeconds(60));
+            _probeOutput = RunChecked(exe, [], TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
         foreach (var line in _probeOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var f = line.Split(' ');
@@ -151,6 +184,25 @@ public sealed partial class AbiLayoutTests
                     break;
             }
         }
+    }
+
+    /// <summary>Runs a program to its end (bounded) and returns its stdout; fails the fixture if it fails.</summary>
+    private static string RunChecked(string file, string[] args, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} did not finish within {timeout.TotalSeconds} s");
+        }
+        p.WaitForExit();
+        Assert.That(p.ExitCode, Is.Zero, $"{file} {string.Join(' ', args)}: {stderr.Result}");
+        return stdout.Result;
     }
 
     private static List<CMember> ParseStruct(string code, string name)
@@ -314,9 +366,7 @@ public sealed partial class AbiLayoutTests
                 string? cName = _enumNames[(enumType, member)];
                 if (cName is null)
                 {
-                    // Only flags newer than this header may be missing from it.
-                    Assert.That(enumType == typeof(InitFlags) && NewerInitFlags.ContainsKey((InitFlags)ours), Is.True,
-                        $"{enumType.Name}.{member} has no counterpart in {HeaderPath}");
+                    Assert.Fail($"{enumType.Name}.{member} has no counterpart in {HeaderPath} nor in the upstream lines");
                     continue;
                 }
                 Assert.That(ours, Is.EqualTo(_values[cName]), $"{enumType.Name}.{member} = {cName}");
@@ -324,13 +374,31 @@ public sealed partial class AbiLayoutTests
         });
     }
 
+    /// <summary>The copied lines are the kernel's: where this header has the name too, the compiler
+    /// gives both the same value (the anchors must be there, so this cannot pass empty).</summary>
     [Test]
-    public void Init_flags_newer_than_the_header_have_the_upstream_values()
+    public void Upstream_lines_agree_with_this_header_where_both_have_the_name()
     {
+        var shared = Upstream.Select(u => u.Name).Where(_headerMacros.Contains).ToList();
+        Assert.That(shared, Has.Count.GreaterThanOrEqualTo(3), "anchor lines present in this header");
         Assert.Multiple(() =>
         {
-            foreach (var (flag, value) in NewerInitFlags)
-                Assert.That((ulong)flag, Is.EqualTo(value), flag.ToString());
+            foreach (var name in shared)
+                Assert.That(_values["UPSTREAM_" + name], Is.EqualTo(_values[name]), name);
+        });
+    }
+
+    /// <summary>Every init flag of ours newer than this header is one of the kernel's copied lines:
+    /// none is only in our enum.</summary>
+    [Test]
+    public void Init_flags_newer_than_the_header_are_matched_to_upstream_lines()
+    {
+        var newer = CheckedMembers(typeof(InitFlags)).Where(m => _enumNames[(typeof(InitFlags), m)] is not { } c || !_headerMacros.Contains(c)).ToList();
+        Assert.That(newer, Is.Not.Empty, "this header (7.38) lacks some of our flags");
+        Assert.Multiple(() =>
+        {
+            foreach (var member in newer)
+                Assert.That(_enumNames[(typeof(InitFlags), member)], Is.AnyOf(Upstream.Select(u => (object?)u.Name).ToArray()), $"InitFlags.{member}");
         });
     }
 
@@ -345,8 +413,8 @@ public sealed partial class AbiLayoutTests
             Assert.That(NodeId.Root.Value, Is.EqualTo(_values["FUSE_ROOT_ID"]), "NodeId.Root");
             Assert.That(_values["FUSE_MIN_READ_BUFFER"], Is.EqualTo((ulong)FuseConstants.MinReadBuffer), "MinReadBuffer");
             Assert.That(_offsets["fuse_dirent.name"].Offset, Is.EqualTo((long)FuseConstants.DirentNameOffset), "DirentNameOffset");
-            ulong interruptBit = FuseConstants.InterruptRequestBit;
-            Assert.That(interruptBit, Is.EqualTo(1UL), "InterruptRequestBit");
+            Assert.That(_headerMacros, Does.Not.Contain("FUSE_INT_REQ_BIT"), "kernel-internal: only the copied line defines it");
+            Assert.That(_values["FUSE_INT_REQ_BIT"], Is.EqualTo(FuseConstants.InterruptRequestBit), "InterruptRequestBit");
         });
     }
 
@@ -355,6 +423,9 @@ public sealed partial class AbiLayoutTests
 
     [GeneratedRegex(@"^\s*#\s*define\s+([A-Z][A-Z0-9_]*)\s", RegexOptions.Multiline)]
     private static partial Regex MacroRegex();
+
+    [GeneratedRegex(@"^\s*#define\s+(?<name>[A-Z][A-Z0-9_]*)\s+(?<value>.+)$", RegexOptions.Multiline)]
+    private static partial Regex DefineRegex();
 
     [GeneratedRegex(@"^(?:struct\s+\w+|(?:unsigned\s+)?\w+)\s+(?<name>\w+)\s*(?<array>\[(?<len>\w*)\])?$")]
     private static partial Regex MemberRegex();

@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>The session's request loop driven by a fake kernel (no mount): what goes in is exact
 /// bytes, what comes out is checked byte for byte. Covers what a real kernel will not send on
@@ -202,7 +203,7 @@ public sealed class DispatchTests
         var r = _kernel.Receive();
         Assert.That(r.Len, Is.EqualTo(16u + 104u));
         var attr = r.As<FuseAttrOut>().Attr;
-        Assert.That((attr.Ino, attr.Size, attr.Mode), Is.EqualTo((6UL, 1UL << 40, 0x81B6u)));
+        Assert.That((attr.Ino, attr.Size, attr.Mode), Is.EqualTo((6UL, 1UL << 40, Node.S_IFREG | ModeBits.ReadWrite)));
     }
 
     [Test]

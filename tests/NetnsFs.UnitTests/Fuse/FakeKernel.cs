@@ -2,12 +2,13 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.UnitTests.Support;
 using NUnit.Framework;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>A message the session sent: the out header and what follows it.</summary>
 internal sealed record FuseReply(uint Len, int Error, ulong Unique, byte[] Payload)
@@ -32,10 +33,14 @@ internal sealed class CollectingSink : ILogEventSink
             _events.Add(logEvent);
     }
 
-    public List<string> Errors()
+    public List<string> Errors() => AtLeast(LogEventLevel.Error);
+
+    public List<string> Warnings() => AtLeast(LogEventLevel.Warning);
+
+    private List<string> AtLeast(LogEventLevel level)
     {
         lock (_events)
-            return [.. _events.Where(e => e.Level >= LogEventLevel.Error).Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + (e.Exception is null ? "" : " " + e.Exception))];
+            return [.. _events.Where(e => e.Level >= level).Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + (e.Exception is null ? "" : " " + e.Exception))];
     }
 }
 
@@ -50,7 +55,7 @@ internal sealed class FakeKernel : IDisposable
 
     public FakeKernel(FuseFileSystem fs, int readers = 1)
     {
-        (_deviceFd, _kernelFd) = TestLibc.SeqPacketPair();
+        (_deviceFd, _kernelFd) = SeqPacketPair.Open();
         var log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(Sink).CreateLogger();
         Session = new FuseSession(new FuseDevice(_deviceFd), fs, new FuseSessionOptions { Readers = readers }, log);
         Session.Start();
@@ -59,6 +64,9 @@ internal sealed class FakeKernel : IDisposable
     public FuseSession Session { get; }
 
     public CollectingSink Sink { get; } = new();
+
+    /// <summary>The uid and gid the following requests name as their caller (root by default).</summary>
+    public (uint Uid, uint Gid) Caller { get; set; }
 
     /// <summary>Sends one request: a fuse_in_header (len filled in) then <paramref name="body"/>.</summary>
     public void Send(FuseOpcode opcode, ulong unique, ulong node, ReadOnlySpan<byte> body, ushort totalExtLen = 0) =>
@@ -69,11 +77,11 @@ internal sealed class FakeKernel : IDisposable
         var message = new byte[40 + body.Length];
         var header = new FuseInHeader
         {
-            Len = (uint)message.Length, Opcode = opcode, Unique = unique, NodeId = node, Uid = 0, Gid = 0, Pid = (uint)Environment.ProcessId, TotalExtLen = totalExtLen,
+            Len = (uint)message.Length, Opcode = opcode, Unique = unique, NodeId = node, Uid = Caller.Uid, Gid = Caller.Gid, Pid = (uint)Environment.ProcessId, TotalExtLen = totalExtLen,
         };
         MemoryMarshal.Write(message, in header);
         body.CopyTo(message.AsSpan(40));
-        int n = TestLibc.Write(_kernelFd, message);
+        int n = SeqPacketPair.Write(_kernelFd, message);
         Assert.That(n, Is.EqualTo(message.Length), "request written whole");
     }
 
@@ -87,10 +95,10 @@ internal sealed class FakeKernel : IDisposable
     /// <summary>The next message from the session, or null if none comes within <paramref name="timeout"/>.</summary>
     public FuseReply? TryReceive(TimeSpan timeout)
     {
-        if (!TestLibc.WaitReadable(_kernelFd, timeout))
+        if (!SeqPacketPair.WaitReadable(_kernelFd, timeout))
             return null;
         var buf = new byte[2 << 20];
-        int n = TestLibc.Read(_kernelFd, buf);
+        int n = SeqPacketPair.Read(_kernelFd, buf);
         Assert.That(n, Is.GreaterThanOrEqualTo(16), $"a reply of at least a header (read returned {n})");
         var h = MemoryMarshal.Read<FuseOutHeader>(buf);
         Assert.That(h.Len, Is.EqualTo((uint)n), "the len field is the message length");
@@ -122,8 +130,7 @@ internal sealed class FakeKernel : IDisposable
         _disposed = true;
         // Stop first, then hang up: the reader's read returns 0 and it sees it is stopping.
         Session.Stop();
-        TestLibc.shutdown(_kernelFd, TestLibc.SHUT_RDWR);
-        TestLibc.close(_kernelFd);
+        SeqPacketPair.HangUp(_kernelFd);
         Session.Dispose();
     }
 }

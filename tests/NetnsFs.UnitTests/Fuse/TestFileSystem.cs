@@ -4,8 +4,9 @@ using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
+using NetnsFs.FileSystem.Nodes;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>A small filesystem for the FUSE-layer tests:
 /// <code>
@@ -14,7 +15,8 @@ namespace NetnsFs.Tests.Fuse;
 /// /link -> hello
 /// /echo             a pipe shared by all opens (reads wait for writes; POLL with notifications)
 /// </code>
-/// One lock guards all state. Reads of an empty <c>echo</c> are deferred (the FUSE reader goes back
+/// Pure: the FUSE-layer unit tests drive it through a fake kernel, and NetnsFs.Tests (which links
+/// this file) mounts it for real. One lock guards all state. Reads of an empty <c>echo</c> are deferred (the FUSE reader goes back
 /// to the device) and answered by the WRITE that brings data, or EINTR on INTERRUPT.</summary>
 public sealed class TestFileSystem : FuseFileSystem
 {
@@ -58,12 +60,12 @@ public sealed class TestFileSystem : FuseFileSystem
 
     private static readonly Node[] Nodes =
     [
-        new(RootIno, RootIno, "", S_IFDIR | 0x1ED),
-        new(HelloIno, RootIno, "hello", S_IFREG | 0x124, HelloContent),
-        new(DirIno, RootIno, "dir", S_IFDIR | 0x1ED),
-        new(InnerIno, DirIno, InnerName, S_IFREG | 0x124, InnerContent),
-        new(LinkIno, RootIno, "link", S_IFLNK | 0x1FF, Target: "hello"),
-        new(EchoIno, RootIno, "echo", S_IFREG | 0x1B6),
+        new(RootIno, RootIno, "", S_IFDIR | ModeBits.DirectoryDefault),
+        new(HelloIno, RootIno, "hello", S_IFREG | ModeBits.ReadOnly, HelloContent),
+        new(DirIno, RootIno, "dir", S_IFDIR | ModeBits.DirectoryDefault),
+        new(InnerIno, DirIno, InnerName, S_IFREG | ModeBits.ReadOnly, InnerContent),
+        new(LinkIno, RootIno, "link", S_IFLNK | ModeBits.All, Target: "hello"),
+        new(EchoIno, RootIno, "echo", S_IFREG | ModeBits.ReadWrite),
     ];
 
     private readonly object _gate = new();

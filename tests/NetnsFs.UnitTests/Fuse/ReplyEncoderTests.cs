@@ -2,7 +2,7 @@ using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>Replies byte for byte against hand-written expectations (little endian, fuse_out_header
 /// then payload). The destination is pre-filled so that a stray write past the message shows.</summary>

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using NetnsFs.Fuzz;
-using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuzz;
+namespace NetnsFs.UnitTests.Fuzz;
 
 /// <summary>The fuzz targets of tests/NetnsFs.Fuzz (Targets.cs is compiled into this assembly too)
 /// run in-process over every seed of their corpus and over a fixed set of mutations of them: no
@@ -14,7 +13,9 @@ public sealed class FuzzSmokeTests
 {
     private const int Seed = 0x6E6E7366;
 
-    private static string CorpusDir(string target) => Path.Combine(Netnsfs.RepoRoot, "tests", "NetnsFs.Fuzz", "corpus", target);
+    /// <summary>tests/NetnsFs.Fuzz/corpus, copied beside the test assembly: the tests may run where the
+    /// source tree cannot be read (as nobody from a copy of the build output).</summary>
+    private static string CorpusDir(string target) => Path.Combine(AppContext.BaseDirectory, "corpus", target);
 
     private static List<(string Name, byte[] Data)> Corpus(string target)
     {

@@ -3,7 +3,7 @@ using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>Request bodies: short ones are refused, names need their NUL, compat-sized structs read
 /// with a zeroed tail.</summary>

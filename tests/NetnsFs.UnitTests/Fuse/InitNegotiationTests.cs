@@ -2,7 +2,7 @@ using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Fuse;
+namespace NetnsFs.UnitTests.Fuse;
 
 /// <summary>The INIT decision: versions, pages, write size and flags, from what the kernel offers.</summary>
 [TestFixture]

@@ -3,7 +3,7 @@ using NetnsFs.FileSystem.Limits;
 using NUnit.Framework;
 using Serilog;
 
-namespace NetnsFs.Tests.Security;
+namespace NetnsFs.UnitTests.Limits;
 
 /// <summary>The counting rules of the mount's limits, without a mount.</summary>
 public sealed class MountLimitsTests
