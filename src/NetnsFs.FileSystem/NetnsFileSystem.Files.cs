@@ -16,7 +16,7 @@ namespace NetnsFs.FileSystem;
 /// data through open handles (<see cref="OpenFileTable"/>).</summary>
 public sealed partial class NetnsFileSystem
 {
-    private const int O_NONBLOCK = 0x800;
+    private const int O_NONBLOCK = NetnsFs.Interop.Libc.O_NONBLOCK;
 
     public override void Open(FuseRequest req, NodeId node, int flags)
     {

@@ -13,7 +13,7 @@ namespace NetnsFs.FileSystem.Files;
 /// (<see cref="Owner"/>): only that uid (and root) accepts its connections and may remove it.</summary>
 public sealed class Listener : IReadinessListener
 {
-    private const int O_NONBLOCK = 0x800;
+    private const int O_NONBLOCK = NetnsFs.Interop.Libc.O_NONBLOCK;
 
     private readonly Lock _lock = new();
     private readonly Queue<(FuseRequest Request, Caller Caller, Action<FuseRequest, NetSocket> Accepted)> _waiting = new();

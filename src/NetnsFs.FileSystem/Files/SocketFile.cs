@@ -22,7 +22,7 @@ namespace NetnsFs.FileSystem.Files;
 /// the close and the order of it all.</summary>
 public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWrites
 {
-    private const int O_NONBLOCK = 0x800;
+    private const int O_NONBLOCK = NetnsFs.Interop.Libc.O_NONBLOCK;
 
     // Held across sends and receives of up to 1 MiB: its waiters sleep rather than spin (the
     // binary sets System.Threading.Lock.SpinCount to 0, see NetnsFs.Cli.csproj).

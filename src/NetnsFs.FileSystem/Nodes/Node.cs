@@ -32,10 +32,10 @@ public abstract class Node(string name, Node? parent)
     public virtual ulong Size => 0;
 
     /// <summary>The file-type bits of a mode.</summary>
-    public const uint S_IFMT = 0xF000;
-    public const uint S_IFDIR = 0x4000;
-    public const uint S_IFREG = 0x8000;
-    public const uint S_IFLNK = 0xA000;
+    public const uint S_IFMT = NetnsFs.Interop.Libc.S_IFMT;
+    public const uint S_IFDIR = NetnsFs.Interop.Libc.S_IFDIR;
+    public const uint S_IFREG = NetnsFs.Interop.Libc.S_IFREG;
+    public const uint S_IFLNK = NetnsFs.Interop.Libc.S_IFLNK;
 }
 
 /// <summary>A directory; <see cref="Meaning"/> is what the grammar reads names inside it by.</summary>

@@ -9,19 +9,6 @@ namespace NetnsFs.UnitTests.Interop;
 /// here. (tests/ keeps its own shims: a test may call libc its own way.)</summary>
 public partial class LibcDeclarationTests
 {
-    /// <summary>Constants defined outside src/Interop in files other helpers of issue #18 are
-    /// rewriting now; the coordinator moves them to src/Interop after the merge and empties this
-    /// list (an entry that no longer matches fails too, so it cannot be forgotten).</summary>
-    private static readonly (string File, string Name)[] KnownDuplicates =
-    [
-        ("src/NetnsFs.FileSystem/Files/SocketFile.cs", "O_NONBLOCK"),
-        ("src/NetnsFs.FileSystem/Files/Listener.cs", "O_NONBLOCK"),
-        ("src/NetnsFs.FileSystem/NetnsFileSystem.Files.cs", "O_NONBLOCK"),
-        ("src/NetnsFs.FileSystem/Nodes/Node.cs", "S_IFDIR"),
-        ("src/NetnsFs.FileSystem/Nodes/Node.cs", "S_IFREG"),
-        ("src/NetnsFs.FileSystem/Nodes/Node.cs", "S_IFLNK"),
-    ];
-
     /// <summary>The C constant families whose names must be defined once (with a value) in the
     /// tree; the errno names (<see cref="Errno"/>'s members) too.</summary>
     [GeneratedRegex(@"^((O|SOL|SO|SCM|IPPROTO|IPV6|TCP|AF|SOCK|MSG|SHUT|F|FD|AT|EPOLL|EFD|MNT|MS|NS|S|RLIMIT|CLONE|RESOLVE|PIDFD|POLL|STATX|NETLINK|NLM|UDIAG|UNIX_DIAG|SOCK_DIAG|IFF)_[A-Z0-9_]+|SIOC[A-Z]+)$")]
@@ -103,7 +90,6 @@ public partial class LibcDeclarationTests
             problems.Add($"libc function {twice.Key} declared {twice.Count()} times:\n{Show(twice)}");
 
         var constants = ListedConstants(root)
-            .Where(c => !KnownDuplicates.Contains((c.File, c.Name)))
             .ToList();
         foreach (var outside in constants.Where(c => !InInterop(c.File)))
             problems.Add($"{outside.File}:{outside.Line}: constant {outside.Name} defined outside src/Interop (use Libc.{outside.Name}, or Errno)");
@@ -133,15 +119,6 @@ public partial class LibcDeclarationTests
             Assert.That(constants.Where(c => c.Name == "O_NONBLOCK" && InInterop(c.File)).Select(c => c.File), Is.EqualTo(new[] { "src/Interop/Libc/Interop.Open.cs" }));
             Assert.That(constants.Select(c => c.Name), Does.Contain("SOL_SOCKET").And.Contain("IPPROTO_IPV6").And.Contain("SIOCGIFFLAGS"));
         });
-    }
-
-    [Test]
-    public void The_known_duplicates_are_still_there()
-    {
-        // Once an owner moves one to src/Interop, its entry must go too: the list only shrinks.
-        var constants = ListedConstants(RepoRoot());
-        var stale = KnownDuplicates.Where(k => !constants.Any(c => c.File == k.File && c.Name == k.Name)).ToList();
-        Assert.That(stale, Is.Empty, "remove from KnownDuplicates: " + string.Join(", ", stale));
     }
 
     [Test]

@@ -81,17 +81,6 @@ public sealed class ChargeTests
     }
 
     [Test]
-    public void A_charged_use_counts_at_once_and_is_released_once()
-    {
-        var l = Small();
-        var c = l.Charged(Resource.Snapshots, 3, 5);
-        Assert.That(l.InUse(Resource.Snapshots, 3), Is.EqualTo(5), "past the per-uid cap of 2: it exists");
-        c.Dispose();
-        c.Dispose();
-        Assert.That(l.InUse(Resource.Snapshots), Is.Zero);
-    }
-
-    [Test]
     public void Owning_a_pending_charge_counts_it_once()
     {
         var l = Small();

@@ -38,7 +38,7 @@ public sealed class LayoutTests
     [Test]
     public void Ls_of_the_root_shows_the_fixed_entries_then_the_common_triples()
     {
-        Assert.That(_fs.Ls(""), Is.EqualTo(new[] { ".", "..", "tcp", "udp", "unix", "conn", "net", "ns", "status" }.Concat(Triples)));
+        Assert.That(_fs.Ls(""), Is.EqualTo(new[] { ".", "..", "tcp", "udp", "unix", "mptcp", "conn", "net", "ns", "status" }.Concat(Triples)));
     }
 
     [Test]
@@ -47,7 +47,7 @@ public sealed class LayoutTests
         var types = _fs.ReadDir(NodeId.Root.Value).ToDictionary(e => e.Name, e => e.Type);
         Assert.Multiple(() =>
         {
-            foreach (var dir in new[] { ".", "..", "tcp", "udp", "unix", "conn", "net" })
+            foreach (var dir in new[] { ".", "..", "tcp", "udp", "unix", "mptcp", "conn", "net" })
                 Assert.That(types[dir], Is.EqualTo(DtDir), dir);
             Assert.That(types["ns"], Is.EqualTo(DtLnk), "ns");
             Assert.That(types["status"], Is.EqualTo(DtReg), "status");
