@@ -103,6 +103,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"origin={view.Namespace.Origin}",
         $"sockets={_open.Values.Count(f => f is SocketFile s && s.View == view)}",
         $"listeners={view.Listeners.Count}",
+        DeferredStatus,
         WriteBehindStatus,
         LimitsStatus,
         _settings.MountInfo()) + "\n";
@@ -113,9 +114,14 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, IConnectionView
         $"spare_namespaces={_pool?.SpareCount ?? 0}",
         $"sockets={OpenSocketCount}",
         $"listeners={ListenerCount}",
+        DeferredStatus,
         WriteBehindStatus,
         LimitsStatus,
         _settings.MountInfo()) + "\n";
+
+    /// <summary>Mount-wide: requests whose answer comes later (a read or write waiting for its
+    /// socket, an open waiting for its connect or accept); tests wait on it instead of sleeping.</summary>
+    private string DeferredStatus => $"deferred_requests={_session?.DeferredCount ?? 0}";
 
     /// <summary>Mount-wide: answered writes not yet taken by their sockets, and closed sockets still sending.</summary>
     private string WriteBehindStatus =>

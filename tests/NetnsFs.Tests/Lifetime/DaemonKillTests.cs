@@ -79,11 +79,11 @@ public sealed class DaemonKillTests
                 Assert.That(one.GetProperty("ms").GetDouble(), Is.LessThan(1000), $"{name} returned within 1 s of the kill: {r}");
             }
             Assert.That(Processes.WaitGone(m.DaemonPid, TimeSpan.FromSeconds(5)), Is.True);
-            Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True,
+            Assert.That(Await.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True,
                 "the namespace died with its only holder (the veth in it is gone)");
 
             Assert.That(Mounts.IsMounted(m.Dir), Is.True, "a dead FUSE mount stays until unmounted");
-            var umount = SocketKit.Exec("umount", [m.Dir], TimeSpan.FromSeconds(30));
+            var umount = Run.Process("umount", [m.Dir], TimeSpan.FromSeconds(30));
             Assert.That(umount.ExitCode, Is.Zero, $"plain umount (not lazy) of the dead mount: {umount}");
             Assert.That(Mounts.IsMounted(m.Dir), Is.False);
         }

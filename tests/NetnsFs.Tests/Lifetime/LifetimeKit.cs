@@ -14,7 +14,7 @@ public sealed class VethPair : IDisposable
         string id = Guid.NewGuid().ToString("N")[..8];
         Host = "nfh" + id;
         Peer = "nfp" + id;
-        Run.Checked(SocketKit.Exec("ip", ["link", "add", Host, "type", "veth", "peer", "name", Peer], TimeSpan.FromSeconds(30)));
+        Run.Checked(Run.Process("ip", ["link", "add", Host, "type", "veth", "peer", "name", Peer], TimeSpan.FromSeconds(30)));
     }
 
     public string Host { get; }
@@ -24,14 +24,14 @@ public sealed class VethPair : IDisposable
     public bool PeerOnHost => Directory.Exists($"/sys/class/net/{Peer}");
 
     /// <summary>Moves the peer end into the namespace at <paramref name="nsPath"/> (a file, as `ip` takes it).</summary>
-    public RunResult MovePeerInto(string nsPath) => SocketKit.Exec("ip", ["link", "set", Peer, "netns", nsPath], TimeSpan.FromSeconds(30));
+    public RunResult MovePeerInto(string nsPath) => Run.Process("ip", ["link", "set", Peer, "netns", nsPath], TimeSpan.FromSeconds(30));
 
     public void Dispose()
     {
         if (HostExists)
-            SocketKit.Exec("ip", ["link", "del", Host], TimeSpan.FromSeconds(30));
+            Run.Process("ip", ["link", "del", Host], TimeSpan.FromSeconds(30));
         if (PeerOnHost)
-            SocketKit.Exec("ip", ["link", "del", Peer], TimeSpan.FromSeconds(30));
+            Run.Process("ip", ["link", "del", Peer], TimeSpan.FromSeconds(30));
     }
 }
 
@@ -40,7 +40,7 @@ public static class LifetimeKit
     /// <summary>The inode of the network namespace of `nsenter --net=PATH`'s process, from /proc/self/ns/net.</summary>
     public static ulong InodeSeenThrough(string nsPath)
     {
-        var r = Run.Checked(SocketKit.Exec("nsenter", [$"--net={nsPath}", "--", "readlink", "/proc/self/ns/net"], TimeSpan.FromSeconds(30)));
+        var r = Run.Checked(Run.Process("nsenter", [$"--net={nsPath}", "--", "readlink", "/proc/self/ns/net"], TimeSpan.FromSeconds(30)));
         return ParseNsLink(r.Stdout.Trim());
     }
 

@@ -11,7 +11,7 @@ internal sealed class ReadyClient : IDisposable
 {
     public ReadyClient(string script, IEnumerable<string> args, string readyMeans)
     {
-        Process = Process.Start(Run.StartInfo("python3", ["-c", script, .. args]))!;
+        Process = Process.Start(Run.StartInfo(Run.Python3, ["-c", script, .. args]))!;
         try
         {
             var line = Process.StandardOutput.ReadLineAsync();

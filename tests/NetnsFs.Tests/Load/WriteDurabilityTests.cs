@@ -32,7 +32,7 @@ public sealed class WriteDurabilityTests
     public void Every_acknowledged_byte_arrives(int total, int chunk, double serverDelay)
     {
         using var ns = new NamespaceHolder();
-        var server = ns.Start(["python3", "-u", "-c", FaultTests.Server, "count", "127.0.0.1", serverDelay.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var server = ns.Start([Run.Python3, "-u", "-c", FaultTests.Server, "count", "127.0.0.1", serverDelay.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var portLine = server.StandardOutput.ReadLineAsync();
         Assert.That(portLine.Wait(TimeSpan.FromSeconds(15)) && portLine.Result is not null, Is.True, "the server printed its port");
         using var m = new NetnsfsMount($"netns={ns.Path}");
@@ -44,7 +44,7 @@ public sealed class WriteDurabilityTests
         TestContext.Progress.WriteLine($"{total} bytes in writes of {chunk}: acked {acked}, server {countLine.Result} ({sw.Elapsed.TotalSeconds:F1} s)");
         Assert.That(acked, Is.EqualTo(total), "the writes reported everything");
         Assert.That(countLine.Result, Is.EqualTo($"COUNT {total} {j.GetProperty("sha").GetString()}"), "bytes (and their order) the server received");
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(m.DaemonAlive, Is.True);
     }
 
@@ -114,7 +114,7 @@ public sealed class WriteDurabilityTests
         using var m = new NetnsfsMount($"netns={ns.Path}");
         try
         {
-            var j = Sockets.SocketKit.Json(Sockets.SocketKit.PythonIn(ns.Path, tmp, KilledMidStream, m.Dir, LoadSupport.Str(m.DaemonPid)));
+            var j = SocketKit.Json(SocketKit.PythonIn(ns.Path, tmp, KilledMidStream, m.Dir, LoadSupport.Str(m.DaemonPid)));
             TestContext.Progress.WriteLine(j.ToString());
             long acked = j.GetProperty("acked").GetInt64(), received = j.GetProperty("received").GetInt64();
             string? end = j.GetProperty("end").GetString();

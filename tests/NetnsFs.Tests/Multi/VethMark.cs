@@ -23,9 +23,7 @@ internal sealed class VethMark(string prefix) : IDisposable
 
     public void AssertGone(string because)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (Run.Process("ip", ["link", "show", Host]).ExitCode == 0 && DateTime.UtcNow < deadline)
-            Thread.Sleep(50);
+        Await.Eventually(() => !Directory.Exists($"/sys/class/net/{Host}"), TimeSpan.FromSeconds(5), pollMs: 50);
         Assert.That(Run.Process("ip", ["link", "show", Host]).ExitCode, Is.Not.Zero, because);
     }
 

@@ -152,7 +152,7 @@ public sealed class WriteBehindTests
             Assert.That(j.GetProperty("same").GetBoolean(), Is.True, "in order and intact");
             Assert.That(j.GetProperty("end").GetString(), Is.EqualTo("eof"), "then a clean end");
         });
-        Assert.That(SocketKit.Eventually(() => m.Status["held_writes"] == "0" && m.Status["lingering_sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True,
+        Assert.That(Await.Eventually(() => m.Status["held_writes"] == "0" && m.Status["lingering_sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True,
             "nothing held once the peer took it all");
     }
 
@@ -180,7 +180,7 @@ public sealed class WriteBehindTests
         Assert.That(j.GetProperty("again").GetBoolean(), Is.True, "answered data was held when the peer reset");
         Assert.That(j.GetProperty("next_write").GetString(), Is.EqualTo("ECONNRESET"),
             "the send of the held data met the reset; the next write reports it (a plain send would now say EPIPE)");
-        Assert.That(SocketKit.Eventually(() => m.Status["held_writes"] == "0", TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(Await.Eventually(() => m.Status["held_writes"] == "0", TimeSpan.FromSeconds(5)), Is.True);
     }
 
     [Test]
@@ -213,7 +213,7 @@ public sealed class WriteBehindTests
             Assert.That(j.GetProperty("end").GetString(), Is.EqualTo("ECONNRESET"), "the peer learns that data was lost");
             Assert.That(j.GetProperty("received").GetInt64(), Is.LessThan(j.GetProperty("sent").GetInt64()));
             Assert.That(File.ReadAllText(log), Does.Contain("of answered writes still unsent (nothing was taken for the linger time): resetting the connection"));
-            Assert.That(SocketKit.Eventually(() => DaemonSockets(m) <= socketsBefore, TimeSpan.FromSeconds(5)), Is.True,
+            Assert.That(Await.Eventually(() => DaemonSockets(m) <= socketsBefore, TimeSpan.FromSeconds(5)), Is.True,
                 $"the daemon let the socket go: {DaemonSockets(m)} sockets, {socketsBefore} before");
         });
     }
