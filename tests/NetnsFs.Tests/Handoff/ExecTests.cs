@@ -1,6 +1,5 @@
 using System.Globalization;
 using NetnsFs.Tests.Lifetime;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 

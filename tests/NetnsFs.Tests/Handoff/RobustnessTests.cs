@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 

@@ -37,8 +37,8 @@ public sealed class MultiMountTests
         Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("1"));
 
         // A veth peer inside shows the namespace is real, and goes with it on rmdir.
-        using var veth = new VethMark("vm");
-        veth.PutPeerInto(m["one/ns"]);
+        using var veth = new VethPair();
+        Run.Checked(veth.MovePeerInto(m["one/ns"]));
         Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth.Peer));
         Directory.Delete(m["one"]);
         Assert.That(Directory.Exists(m["one"]), Is.False);
@@ -210,7 +210,7 @@ public sealed class MultiMountTests
     [Test]
     public void Spare_namespaces_are_made_after_the_first_mkdir_and_freed_by_unmount()
     {
-        using var veth = new VethMark("vs");
+        using var veth = new VethPair();
         int pid;
         using (var m = new NetnsfsMount("multi,spares=3"))
         {
@@ -228,7 +228,7 @@ public sealed class MultiMountTests
             Assert.That(threads, Is.EquivalentTo(new[] { home }), "the maker went home: no thread keeps a namespace alive");
 
             // Mark a spare with a veth end: it must vanish with the daemon.
-            veth.PutPeerInto(held.First(kv => kv.Key != home && kv.Key != a).Value);
+            Run.Checked(veth.MovePeerInto(held.First(kv => kv.Key != home && kv.Key != a).Value));
 
             // The next mkdirs take spares (the inodes already held) and the pool refills.
             Directory.CreateDirectory(m["b"]);

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
