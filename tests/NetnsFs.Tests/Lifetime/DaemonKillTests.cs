@@ -8,9 +8,10 @@ namespace NetnsFs.Tests.Lifetime;
 /// namespace it created is freed, and umount removes what is left.</summary>
 public sealed class DaemonKillTests
 {
-    private const string BlockedReadersPy = """
+    private const string BlockedReadersPy = $$"""
         import errno, json, os, signal, sys, threading, time
         M, daemon = sys.argv[1], int(sys.argv[2])
+        {{PyFunctions.Status}}
         results, fds = {}, {}
         def record(name, fn):
             try:
@@ -24,7 +25,7 @@ public sealed class DaemonKillTests
             accepted.set()
         t = threading.Thread(target=accept_pair, daemon=True)
         t.start()
-        time.sleep(0.3)
+        await_status(M, 'deferred_requests', lambda v: v == '1')  # the accept waits in the daemon
         fds['cli'] = os.open(M + '/tcp/127.0.0.1/7101', os.O_RDWR)
         if not accepted.wait(20):
             print(json.dumps({'setup': 'no accept'}))
@@ -39,7 +40,7 @@ public sealed class DaemonKillTests
                    for n, f in (('accept', accept_open), ('read_accepted', read_accepted), ('read_dialled', read_dialled))]
         for th in threads:
             th.start()
-        time.sleep(1.0)
+        await_status(M, 'deferred_requests', lambda v: v == '3')  # all three wait in the daemon
         blocked = [th.is_alive() for th in threads]
         killed = time.monotonic()
         os.kill(daemon, signal.SIGKILL)

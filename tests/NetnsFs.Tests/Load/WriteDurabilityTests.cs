@@ -52,7 +52,7 @@ public sealed class WriteDurabilityTests
     /// takes a stream of blocking 1 MiB writes through the mount; once it has 8 MiB and the mount
     /// holds an answered write (status held_writes=1), the daemon is SIGKILLed. Prints what the
     /// writes returned in all, what the reader got, and how its stream ended.</summary>
-    private const string KilledMidStream = """
+    private const string KilledMidStream = $$"""
         import errno, json, mmap, os, select, signal, socket, sys, threading, time
         M, daemon = sys.argv[1], int(sys.argv[2])
         srv = socket.socket()
@@ -87,16 +87,13 @@ public sealed class WriteDurabilityTests
                 if state['received'] >= 8 << 20:
                     enough.set()
                 time.sleep(0.002)
-        def held():
-            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)['held_writes']
+        {{PyFunctions.Status}}
         w = threading.Thread(target=write)
         r = threading.Thread(target=read)
         w.start()
         r.start()
         assert enough.wait(30), 'the reader got 8 MiB'
-        deadline = time.monotonic() + 30
-        while held() != '1' and time.monotonic() < deadline:
-            pass
+        await_status(M, 'held_writes', lambda v: v == '1', timeout=30)
         os.kill(daemon, signal.SIGKILL)
         w.join(30)
         r.join(60)

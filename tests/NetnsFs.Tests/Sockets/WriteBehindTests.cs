@@ -17,12 +17,11 @@ public sealed class WriteBehindTests
     /// "laterreset": the peer resets and one more (blocking) write is made; "unmount": the file is
     /// closed and the mount unmounted (and the daemon's exit awaited); else the file is closed. Then,
     /// after DELAY seconds, the accepted end is read to its end.</summary>
-    private const string WriterPy = """
+    private const string WriterPy = $$"""
         import errno, hashlib, json, mmap, os, select, socket, struct, subprocess, sys, threading, time
         M, mode = sys.argv[1], sys.argv[2]
         delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-        def status():
-            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)
+        {{PyFunctions.Status}}
         def read_all(conn, out):
             got, n, end = hashlib.sha256(), 0, 'eof'
             conn.settimeout(30)
@@ -94,7 +93,7 @@ public sealed class WriteBehindTests
             p = select.poll()
             p.register(fd, select.POLLOUT)
             pollout = any(ev & select.POLLOUT for _, ev in p.poll(0))
-            held = int(status()['held_writes'])
+            held = int(status(M)['held_writes'])
             if mode == 'laterreset':
                 reset(conn)
                 os.set_blocking(fd, True)
@@ -107,11 +106,12 @@ public sealed class WriteBehindTests
                 print(json.dumps({'again': again, 'held': held, **report}))
                 sys.exit(0)
             os.close(fd)
-            time.sleep(0.2)
-            lingering = int(status()['lingering_sockets'])
+            # The release reaches the daemon after close returns: wait until it says the socket lingers.
+            await_status(M, 'lingering_sockets', lambda v: v != '0', timeout=10)
+            lingering = int(status(M)['lingering_sockets'])
             if mode == 'unmount':
                 # The daemon ends the mount after umount returns: read only once it is gone.
-                daemon = os.pidfd_open(int(status()['pid']))
+                daemon = os.pidfd_open(int(status(M)['pid']))
                 subprocess.run(['umount', M], check=True)
                 select.select([daemon], [], [], 10)
             time.sleep(delay)
