@@ -25,7 +25,7 @@ public sealed class DaemonKillTests
             accepted.set()
         t = threading.Thread(target=accept_pair, daemon=True)
         t.start()
-        await_status(M, 'deferred_requests', lambda v: v == '1')  # the accept waits in the daemon
+        await_status(M, 'the accept to wait in the daemon', lambda s: s['deferred_requests'] == '1')
         fds['cli'] = os.open(M + '/tcp/127.0.0.1/7101', os.O_RDWR)
         if not accepted.wait(20):
             print(json.dumps({'setup': 'no accept'}))
@@ -40,7 +40,7 @@ public sealed class DaemonKillTests
                    for n, f in (('accept', accept_open), ('read_accepted', read_accepted), ('read_dialled', read_dialled))]
         for th in threads:
             th.start()
-        await_status(M, 'deferred_requests', lambda v: v == '3')  # all three wait in the daemon
+        await_status(M, 'all three to wait in the daemon', lambda s: s['deferred_requests'] == '3')
         blocked = [th.is_alive() for th in threads]
         killed = time.monotonic()
         os.kill(daemon, signal.SIGKILL)

@@ -93,7 +93,7 @@ public sealed class WriteDurabilityTests
         w.start()
         r.start()
         assert enough.wait(30), 'the reader got 8 MiB'
-        await_status(M, 'held_writes', lambda v: v == '1', timeout=30)
+        await_status(M, 'a held write', lambda s: s['held_writes'] == '1', timeout=30)
         os.kill(daemon, signal.SIGKILL)
         w.join(30)
         r.join(60)

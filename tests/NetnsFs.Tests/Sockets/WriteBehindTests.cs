@@ -106,8 +106,10 @@ public sealed class WriteBehindTests
                 print(json.dumps({'again': again, 'held': held, **report}))
                 sys.exit(0)
             os.close(fd)
-            # The release reaches the daemon after close returns: wait until it says the socket lingers.
-            await_status(M, 'lingering_sockets', lambda v: v != '0', timeout=10)
+            # The release reaches the daemon after close returns: wait until it is done with it (the
+            # file gone, and its held data either still sending or dropped).
+            await_status(M, 'the release of the closed file',
+                         lambda s: s['sockets'] == '0' and (s['lingering_sockets'] != '0' or s['held_writes'] == '0'), timeout=10)
             lingering = int(status(M)['lingering_sockets'])
             if mode == 'unmount':
                 # The daemon ends the mount after umount returns: read only once it is gone.
