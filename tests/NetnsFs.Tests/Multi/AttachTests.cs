@@ -20,9 +20,7 @@ public sealed class AttachTests
 
     private static string InodeOf(string path) => Run.Checked(Run.Process("stat", ["-L", "-c", "%i", path])).Stdout.Trim();
 
-    private static Dictionary<string, string> Status(string file) =>
-        File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    private static Dictionary<string, string> Status(string file) => NetnsfsMount.ReadStatus(file);
 
     [Test]
     public void A_user_without_CAP_SYS_ADMIN_cannot_attach_root_or_not()

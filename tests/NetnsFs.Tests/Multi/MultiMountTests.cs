@@ -10,9 +10,7 @@ public sealed class MultiMountTests
     private static string InodeOf(string nsPath) =>
         new FileInfo(nsPath).LinkTarget ?? Run.Checked(Run.Process("readlink", ["-L", nsPath])).Stdout.Trim();
 
-    private static Dictionary<string, string> Status(string file) =>
-        File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    private static Dictionary<string, string> Status(string file) => NetnsfsMount.ReadStatus(file);
 
     /// <summary>An HTTP-ish one-shot server inside a namespace that answers with its id.</summary>
     private static string Serve(string nsDir, string id, int port) => $$"""

@@ -79,8 +79,11 @@ public sealed class NetnsfsMount : IDisposable
     public string this[string relative] => Path.Combine(Dir, relative);
 
     /// <summary>The status file as key=value pairs.</summary>
-    public Dictionary<string, string> Status =>
-        File.ReadAllLines(Path.Combine(Dir, "status"))
+    public Dictionary<string, string> Status => ReadStatus(Path.Combine(Dir, "status"));
+
+    /// <summary>A status file (the mount's, or a namespace directory's of a multi mount) as key=value pairs.</summary>
+    public static Dictionary<string, string> ReadStatus(string file) =>
+        File.ReadAllLines(file)
             .Where(l => l.Contains('=', StringComparison.Ordinal))
             .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
 
