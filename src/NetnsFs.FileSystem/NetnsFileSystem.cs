@@ -54,7 +54,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, INodeContent
         _log = settings.Log.ForContext<NetnsFileSystem>();
         _namespaces = new NamespaceRegistry(Limits, ns is null ? new NamespacePool(settings.SpareNamespaces, settings.Log) : null, _log);
         _connections = new ConnectionFiles(_files, _log);
-        _status = new MountStatus(_files, _namespaces, _writeBehind, Limits, settings.MountInfo);
+        _status = new MountStatus(_files, _namespaces, _writeBehind, Limits, () => _session?.DeferredCount ?? 0, settings.MountInfo);
         _sockets = new SocketService(Limits, settings.Log);
         _grammar = new PathGrammar(hasHandoff: settings.RunDirectory is not null);
         _factory = new NodeFactory(_layout, this);

@@ -144,12 +144,12 @@ public sealed class BadPathTests
             }
         });
         Assert.That(m.DaemonAlive, Is.True);
-        Assert.That(Host.WaitFor(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(2)), Is.True,
+        Assert.That(Await.Eventually(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(2)), Is.True,
             $"daemon fds: {m.DaemonFdCount} after, {fdsBefore} before");
         Assert.That(Host.Sockets(m), Is.Zero);
         // And it still serves.
         Assert.That(m.Status["origin"], Is.EqualTo("created"));
         using (File.Open(m["inet;stream;tcp"], FileMode.Open, FileAccess.ReadWrite))
-            Assert.That(Host.WaitFor(() => Host.Sockets(m) == 1, TimeSpan.FromSeconds(2)), Is.True);
+            Assert.That(Await.Eventually(() => Host.Sockets(m) == 1, TimeSpan.FromSeconds(2)), Is.True);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -8,40 +7,19 @@ using NUnit.Framework;
 
 namespace NetnsFs.Tests.Core;
 
-/// <summary>Process running for the core tests: Support.Run with a required timeout.</summary>
-internal static class Proc
-{
-    public static RunResult Run(string file, IEnumerable<string> args, TimeSpan timeout) => Support.Run.Process(file, args, timeout);
-
-    public static RunResult Bash(string script, TimeSpan timeout) => Run("/bin/bash", ["-c", script], timeout);
-
-    public static RunResult Checked(RunResult r) => Support.Run.Checked(r);
-}
-
 /// <summary>Python programs the core tests run: servers inside a test's own namespace (each binds
 /// port 0 and prints the port it got as its first line) and clients that print JSON.</summary>
 internal static class Py
 {
-    /// <summary>Runs `python3 -c SCRIPT ARGS...` with a hard timeout.</summary>
-    public static RunResult Run(string script, TimeSpan timeout, params string[] args) =>
-        Proc.Run("python3", ["-c", script, .. args], timeout);
-
     /// <summary>Runs a client that prints one JSON document on its last stdout line; fails the test
     /// with its output if it exits non-zero or prints none.</summary>
-    public static JsonElement Json(string script, TimeSpan timeout, params string[] args)
-    {
-        var r = Run(script, timeout, args);
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-        Assert.That(last, Is.Not.Null, r.ToString());
-        using var doc = JsonDocument.Parse(last!);
-        return doc.RootElement.Clone();
-    }
+    public static JsonElement Json(string script, TimeSpan timeout, params string[] args) =>
+        SocketKit.Json(Run.Python(script, timeout, args));
 
     /// <summary>Starts SCRIPT inside <paramref name="ns"/> and returns the port it printed.</summary>
     public static int StartServer(NamespaceHolder ns, string script, params string[] args)
     {
-        var p = ns.Start(["python3", "-u", "-c", script, .. args]);
+        var p = ns.Start([Run.Python3, "-u", "-c", script, .. args]);
         var line = p.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(15)) || line.Result is null)
         {
@@ -155,31 +133,18 @@ internal static class Host
     }
 
     public static bool LinkExists(string name) =>
-        Proc.Run("ip", ["link", "show", "dev", name], TimeSpan.FromSeconds(10)).ExitCode == 0;
+        Run.Process("ip", ["link", "show", "dev", name], TimeSpan.FromSeconds(10)).ExitCode == 0;
 
     /// <summary>Deletes a link of the host namespace if it is there (teardown).</summary>
     public static void DeleteLink(string name)
     {
         if (LinkExists(name))
-            Proc.Run("ip", ["link", "del", "dev", name], TimeSpan.FromSeconds(10));
-    }
-
-    /// <summary>Polls <paramref name="condition"/> every 20 ms until it holds or the time is up.</summary>
-    public static bool WaitFor(Func<bool> condition, TimeSpan timeout)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout)
-                return false;
-            Thread.Sleep(20);
-        }
-        return true;
+            Run.Process("ip", ["link", "del", "dev", name], TimeSpan.FromSeconds(10));
     }
 
     /// <summary>The status file's open socket count (release of a closed file reaches the daemon
     /// asynchronously, so callers wait for the value they expect).</summary>
-    public static int Sockets(NetnsfsMount m) => int.Parse(m.Status["sockets"], CultureInfo.InvariantCulture);
+    public static int Sockets(NetnsfsMount m) => (int)m.StatusNumber("sockets");
 
     /// <summary>A listener on the host's 127.0.0.1 on a port the kernel chose.</summary>
     public static TcpListener HostListener()
@@ -205,7 +170,7 @@ internal static class Host
                 // a refused dial warms the same paths
             }
         }
-        Assert.That(WaitFor(() => Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True, "warm-up sockets released");
+        Assert.That(Await.Eventually(() => Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True, "warm-up sockets released");
     }
 
     public static int PortOf(TcpListener l) => ((IPEndPoint)l.LocalEndpoint).Port;

@@ -24,7 +24,7 @@ public sealed class DialTests
         var j = Py.Json(Py.EchoClient, TimeSpan.FromSeconds(30), m[$"tcp/{host}/{port}"], $"hello from {host}\n");
         Assert.That(j.GetProperty("written").GetInt32(), Is.EqualTo($"hello from {host}\n".Length));
         Assert.That(j.GetProperty("got").GetString(), Is.EqualTo($"hello from {host}\n"));
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True, "the connection is released on close");
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True, "the connection is released on close");
     }
 
     [Test]
@@ -33,7 +33,7 @@ public sealed class DialTests
         using var ns = new NamespaceHolder();
         int port = Py.StartServer(ns, Py.TcpEcho);
         using var m = new NetnsfsMount($"netns={ns.Path}");
-        var r = Proc.Bash($"""
+        var r = Run.Bash($"""
             set -e
             exec 3<>'{m.Dir}/tcp/127.0.0.1/{port}'
             echo hi >&3
@@ -149,7 +149,7 @@ public sealed class DialTests
         var j = Py.Json(OpenAndReadLine, TimeSpan.FromSeconds(20), m["tcp/127.0.0.1/65535"]);
         Assert.That(j.GetProperty("open").GetString(), Is.EqualTo("ECONNREFUSED"));
         // Connected UDP: open succeeds; the ICMP port-unreachable comes back on the next read.
-        var r = Py.Run("""
+        var r = Run.Python("""
             import errno, os, sys
             fd = os.open(sys.argv[1], os.O_RDWR)
             os.write(fd, b"x")
@@ -161,7 +161,7 @@ public sealed class DialTests
             """, TimeSpan.FromSeconds(20), m["udp/127.0.0.1/9"]);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.EqualTo("ECONNREFUSED"));
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True);
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True);
     }
 
     private const string OpenOnly = """
@@ -182,7 +182,7 @@ public sealed class DialTests
         using var ns = new NamespaceHolder();
         int port = Py.StartServer(ns, Py.TcpEcho);
         using var m = new NetnsfsMount($"netns={ns.Path}");
-        var r = Py.Run(OpenOnly, TimeSpan.FromSeconds(20), m[$"tcp/{host}/{port}"]);
+        var r = Run.Python(OpenOnly, TimeSpan.FromSeconds(20), m[$"tcp/{host}/{port}"]);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.AnyOf("ENOENT", "EINVAL"),
             $"tcp/{host}/{port} must not connect to port {port}");

@@ -17,19 +17,19 @@ public sealed class LifecycleTests
         try
         {
             using var m = new NetnsfsMount("create");
-            Proc.Checked(Proc.Run("ip", ["link", "add", hostSide, "type", "veth", "peer", "name", nsSide], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("ip", ["link", "add", hostSide, "type", "veth", "peer", "name", nsSide], TimeSpan.FromSeconds(10)));
             // The mount's ns file is the namespace: ip(8) takes it as a path.
-            Proc.Checked(Proc.Run("ip", ["link", "set", "dev", nsSide, "netns", m["ns"]], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("ip", ["link", "set", "dev", nsSide, "netns", m["ns"]], TimeSpan.FromSeconds(10)));
 
             Assert.That(Host.LinkExists(hostSide), Is.True, "host side stays in the host namespace");
             Assert.That(Host.LinkExists(nsSide), Is.False, "the peer left the host namespace");
-            var inside = Proc.Run("nsenter", [$"--net={m["ns"]}", "ip", "-o", "link", "show", "dev", nsSide], TimeSpan.FromSeconds(10));
+            var inside = Run.Process("nsenter", [$"--net={m["ns"]}", "ip", "-o", "link", "show", "dev", nsSide], TimeSpan.FromSeconds(10));
             Assert.That(inside.ExitCode, Is.Zero, "the peer is in the mount's namespace: " + inside);
 
-            var umount = Proc.Run("umount", [m.Dir], TimeSpan.FromSeconds(10));
+            var umount = Run.Process("umount", [m.Dir], TimeSpan.FromSeconds(10));
             Assert.That(umount.ExitCode, Is.Zero, umount.ToString());
             var sw = Stopwatch.StartNew();
-            bool gone = Host.WaitFor(() => !Host.LinkExists(hostSide), TimeSpan.FromSeconds(2));
+            bool gone = Await.Eventually(() => !Host.LinkExists(hostSide), TimeSpan.FromSeconds(2));
             Assert.That(gone, Is.True, $"{hostSide} still exists 2 s after umount: the namespace outlived its mount");
             TestContext.Progress.WriteLine($"{hostSide} gone {sw.ElapsedMilliseconds} ms after umount");
             Assert.That(m.WaitDaemonExit(TimeSpan.FromSeconds(5)), Is.True, "the daemon exits with its mount");
@@ -65,7 +65,7 @@ public sealed class LifecycleTests
             // directory; output to files, so that this test does not depend on what the daemon
             // inherits (see The_daemon_does_not_hold_its_starters_output_open).
             string log = Path.Combine(logs.Path, "mount.out");
-            var mount = Proc.Bash($"cd / && mount -t fuse.netnsfs netnsfs '{tmp.Path}' -o create >'{log}' 2>&1", TimeSpan.FromSeconds(30));
+            var mount = Run.Bash($"cd / && mount -t fuse.netnsfs netnsfs '{tmp.Path}' -o create >'{log}' 2>&1", TimeSpan.FromSeconds(30));
             Assert.That(mount.ExitCode, Is.Zero, mount + File.ReadAllText(log));
             var entry = Mounts.Fuse().Single(e => e.Target == tmp.Path);
             Assert.That(entry.Type, Is.EqualTo("fuse.netnsfs"));
@@ -78,7 +78,7 @@ public sealed class LifecycleTests
             daemon = int.Parse(status["pid"], System.Globalization.CultureInfo.InvariantCulture);
             Assert.That(Processes.IsAlive(daemon), Is.True);
 
-            var umount = Proc.Run("umount", [tmp.Path], TimeSpan.FromSeconds(10));
+            var umount = Run.Process("umount", [tmp.Path], TimeSpan.FromSeconds(10));
             Assert.That(umount.ExitCode, Is.Zero, umount.ToString());
             Assert.That(Mounts.IsMounted(tmp.Path), Is.False);
             Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(5)), Is.True, "the daemon exits after umount");

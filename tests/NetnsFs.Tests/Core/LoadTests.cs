@@ -81,7 +81,7 @@ public sealed class LoadTests
         using var m = new NetnsfsMount($"netns={ns.Path}");
         var warm = Py.Json(Py.EchoClient, TimeSpan.FromSeconds(30), m[$"tcp/127.0.0.1/{port}"], "warm-up\n");
         Assert.That(warm.GetProperty("got").GetString(), Is.EqualTo("warm-up\n"));
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True);
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(2)), Is.True);
         int fdsBefore = m.DaemonFdCount;
 
         var j = Py.Json(ConcurrentClients, TimeSpan.FromSeconds(150), m[$"tcp/127.0.0.1/{port}"], clients.ToString(System.Globalization.CultureInfo.InvariantCulture), stall, m.Dir);
@@ -95,8 +95,8 @@ public sealed class LoadTests
             Assert.That(j.GetProperty("seconds").GetDouble(), Is.LessThan(30));
         });
         // The client process is gone (its pending read interrupted): everything is released.
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(3)), Is.True, $"sockets={Host.Sockets(m)} after the client exited");
-        Assert.That(Host.WaitFor(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(3)), Is.True, $"daemon fds {m.DaemonFdCount}, {fdsBefore} before");
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(3)), Is.True, $"sockets={Host.Sockets(m)} after the client exited");
+        Assert.That(Await.Eventually(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(3)), Is.True, $"daemon fds {m.DaemonFdCount}, {fdsBefore} before");
         Assert.That(m.DaemonAlive, Is.True);
     }
 

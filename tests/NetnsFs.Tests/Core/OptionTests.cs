@@ -10,7 +10,7 @@ public sealed class OptionTests
     private static void AssertRefused(string options, int exitCode, params string[] messageParts)
     {
         using var dir = new TempDir("mountpoint");
-        var r = Proc.Run(Netnsfs.Binary, ["netnsfs", dir.Path, "-o", options], TimeSpan.FromSeconds(30));
+        var r = Run.Process(Netnsfs.Binary, ["netnsfs", dir.Path, "-o", options], TimeSpan.FromSeconds(30));
         try
         {
             Assert.Multiple(() =>

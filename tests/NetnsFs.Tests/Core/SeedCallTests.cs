@@ -106,7 +106,7 @@ public sealed class SeedCallTests
         string src = Path.Combine(tmp.Path, "seed.c");
         string exe = Path.Combine(tmp.Path, "seed");
         File.WriteAllText(src, CProgram);
-        Proc.Checked(Proc.Run("cc", ["-O1", "-Wall", "-Werror", "-o", exe, src], TimeSpan.FromSeconds(60)));
+        Run.Checked(Run.Process("cc", ["-O1", "-Wall", "-Werror", "-o", exe, src], TimeSpan.FromSeconds(60)));
 
         using var m = new NetnsfsMount("create");
         var triples = Directory.GetFileSystemEntries(m.Dir).Select(Path.GetFileName).Where(n => n!.Count(c => c == ';') == 2).Select(n => n!).ToList();
@@ -114,7 +114,7 @@ public sealed class SeedCallTests
         Host.WarmUp(m, [.. triples]);
         int fdsBefore = m.DaemonFdCount;
 
-        var r = Proc.Run(exe, [m.Dir, .. triples], TimeSpan.FromSeconds(30));
+        var r = Run.Process(exe, [m.Dir, .. triples], TimeSpan.FromSeconds(30));
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Multiple(() =>
         {
@@ -131,7 +131,7 @@ public sealed class SeedCallTests
             Assert.That(lines, Does.Contain($"listed_sockets={triples.Count}"));
             Assert.That(lines, Does.Contain("listed_closed=0"));
         });
-        Assert.That(Host.WaitFor(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(2)), Is.True,
+        Assert.That(Await.Eventually(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(2)), Is.True,
             $"the daemon holds {m.DaemonFdCount} fds after all files closed, {fdsBefore} before");
         Assert.That(m.DaemonAlive, Is.True);
     }

@@ -41,7 +41,7 @@ public sealed class AccessTests
     private static RunResult As(TempDir tmp, int uid, int gid, string name, string text, string arg)
     {
         string script = SocketKit.WriteFile(tmp, name, text);
-        var r = SocketKit.Exec("setpriv", [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--", SocketKit.Python3, "-u", script, arg], SocketKit.Long,
+        var r = Run.Process("setpriv", [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--", Run.Python3, "-u", script, arg], SocketKit.Long,
             env: ClientModules.PythonPath(tmp));
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         return r;

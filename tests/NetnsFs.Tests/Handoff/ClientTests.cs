@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -169,7 +168,7 @@ public sealed class ClientTests
         using var m = new NetnsfsMount("create");
         using var servers = StartServices(m, tmp, out string tag);
         string script = SocketKit.WriteFile(tmp, "client.py", PythonClientPy);
-        var run = SocketKit.Exec(SocketKit.Python3, ["-u", script, m.Dir], SocketKit.Long,
+        var run = Run.Process(Run.Python3, ["-u", script, m.Dir], SocketKit.Long,
             env: ClientModules.PythonPath(tmp));
         var r = SocketKit.Json(run);
 
@@ -287,12 +286,12 @@ public sealed class ClientTests
         using var tmp = new TempDir("hand");
         string source = SocketKit.WriteFile(tmp, "client.c", CClient);
         string exe = Path.Combine(tmp.Path, "client");
-        var cc = SocketKit.Exec("cc", ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-I", Path.Combine(Netnsfs.RepoRoot, "samples", "c"), "-o", exe, source], SocketKit.Long);
+        var cc = Run.Process("cc", ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-I", Path.Combine(Netnsfs.RepoRoot, "samples", "c"), "-o", exe, source], SocketKit.Long);
         Assert.That(cc.ExitCode, Is.Zero, $"netnsfs.h compiles cleanly: {cc}");
 
         using var m = new NetnsfsMount("create");
         using var servers = StartServices(m, tmp, out string tag);
-        var run = SocketKit.Exec(exe, [m.Dir], SocketKit.Long);
+        var run = Run.Process(exe, [m.Dir], SocketKit.Long);
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Is.EqualTo(new[]

@@ -1,6 +1,5 @@
 using System.Globalization;
 using NetnsFs.Tests.Lifetime;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -54,7 +53,7 @@ public sealed class ExecTests
         string script = SocketKit.WriteFile(tmp, "server.py", ActivatedServerPy);
 
         using var server = new Background(Netnsfs.Binary,
-            ["exec", m.Dir, "--socket", "web=tcp/listen/7400", "--socket", "tcp/127.0.0.1/7401", "--", SocketKit.Python3, "-u", script, "3"]);
+            ["exec", m.Dir, "--socket", "web=tcp/listen/7400", "--socket", "tcp/127.0.0.1/7401", "--", Run.Python3, "-u", script, "3"]);
         string ready = server.WaitReady();
         Assert.That(ready, Does.Contain($"pid={server.Pid} "), "exec replaced itself: LISTEN_PID is the pid it was started as");
         Assert.That(ready, Does.Contain("names=web:tcp_127.0.0.1_7401 "));
@@ -75,7 +74,7 @@ public sealed class ExecTests
         using var tmp = new TempDir("hand");
         using var m = new NetnsfsMount("create");
         string marker = Path.Combine(tmp.Path, "ran");
-        var r = SocketKit.Exec(Netnsfs.Binary, ["exec", m.Dir, "--socket", "tcp/127.0.0.1/7499", "--", "touch", marker], TimeSpan.FromSeconds(60));
+        var r = Run.Process(Netnsfs.Binary, ["exec", m.Dir, "--socket", "tcp/127.0.0.1/7499", "--", "touch", marker], TimeSpan.FromSeconds(60));
         Assert.That(r.ExitCode, Is.Not.Zero, r.ToString());
         Assert.That(r.Stderr, Does.Contain("7499"), r.ToString());
         Assert.That(File.Exists(marker), Is.False, "the command never ran");
@@ -99,7 +98,7 @@ public sealed class ExecTests
         using var tmp = new TempDir("hand");
         using var m = new NetnsfsMount("create");
         string script = SocketKit.WriteFile(tmp, "fd3.py", Fd3Py);
-        var r = Run.Bash($"ulimit -n 64 && exec '{Netnsfs.Binary}' exec '{m.Dir}' --socket tcp/listen/7410 -- {SocketKit.Python3} -u '{script}'");
+        var r = Run.Bash($"ulimit -n 64 && exec '{Netnsfs.Binary}' exec '{m.Dir}' --socket tcp/listen/7410 -- {Run.Python3} -u '{script}'");
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.EqualTo("LISTEN_FDS=1 fd3=listening"), r.ToString());
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -9,9 +8,10 @@ namespace NetnsFs.Tests.Lifetime;
 /// namespace it created is freed, and umount removes what is left.</summary>
 public sealed class DaemonKillTests
 {
-    private const string BlockedReadersPy = """
+    private const string BlockedReadersPy = $$"""
         import errno, json, os, signal, sys, threading, time
         M, daemon = sys.argv[1], int(sys.argv[2])
+        {{PyFunctions.Status}}
         results, fds = {}, {}
         def record(name, fn):
             try:
@@ -25,7 +25,7 @@ public sealed class DaemonKillTests
             accepted.set()
         t = threading.Thread(target=accept_pair, daemon=True)
         t.start()
-        time.sleep(0.3)
+        await_status(M, 'the accept to wait in the daemon', lambda s: s['deferred_requests'] == '1')
         fds['cli'] = os.open(M + '/tcp/127.0.0.1/7101', os.O_RDWR)
         if not accepted.wait(20):
             print(json.dumps({'setup': 'no accept'}))
@@ -40,7 +40,7 @@ public sealed class DaemonKillTests
                    for n, f in (('accept', accept_open), ('read_accepted', read_accepted), ('read_dialled', read_dialled))]
         for th in threads:
             th.start()
-        time.sleep(1.0)
+        await_status(M, 'all three to wait in the daemon', lambda s: s['deferred_requests'] == '3')
         blocked = [th.is_alive() for th in threads]
         killed = time.monotonic()
         os.kill(daemon, signal.SIGKILL)
@@ -79,11 +79,11 @@ public sealed class DaemonKillTests
                 Assert.That(one.GetProperty("ms").GetDouble(), Is.LessThan(1000), $"{name} returned within 1 s of the kill: {r}");
             }
             Assert.That(Processes.WaitGone(m.DaemonPid, TimeSpan.FromSeconds(5)), Is.True);
-            Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True,
+            Assert.That(Await.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True,
                 "the namespace died with its only holder (the veth in it is gone)");
 
             Assert.That(Mounts.IsMounted(m.Dir), Is.True, "a dead FUSE mount stays until unmounted");
-            var umount = SocketKit.Exec("umount", [m.Dir], TimeSpan.FromSeconds(30));
+            var umount = Run.Process("umount", [m.Dir], TimeSpan.FromSeconds(30));
             Assert.That(umount.ExitCode, Is.Zero, $"plain umount (not lazy) of the dead mount: {umount}");
             Assert.That(Mounts.IsMounted(m.Dir), Is.False);
         }

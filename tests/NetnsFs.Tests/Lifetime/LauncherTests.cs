@@ -1,5 +1,4 @@
 using System.Globalization;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -38,7 +37,7 @@ public sealed class LauncherTests
         try
         {
             // `out=$(netnsfs ...)` waits for every writer of the pipe: the daemon must not keep one.
-            var r = SocketKit.Exec("timeout", ["15", "/bin/bash", "-c", "out=$(\"$0\" x \"$1\" -o create 2>&1); echo \"rc=$? out=$out\"", Netnsfs.Binary, dir],
+            var r = Run.Process("timeout", ["15", "/bin/bash", "-c", "out=$(\"$0\" x \"$1\" -o create 2>&1); echo \"rc=$? out=$out\"", Netnsfs.Binary, dir],
                 TimeSpan.FromSeconds(60));
             if (Mounts.IsMounted(dir))
             {

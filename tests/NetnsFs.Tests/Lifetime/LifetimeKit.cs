@@ -1,46 +1,14 @@
 using System.Globalization;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 
 namespace NetnsFs.Tests.Lifetime;
-
-/// <summary>A veth pair with unique names (at most 15 characters): its host end shows whether the
-/// namespace holding the peer still exists (a namespace's devices go with it; a veth pair goes
-/// as a whole). Dispose deletes it if it is still there.</summary>
-public sealed class VethPair : IDisposable
-{
-    public VethPair()
-    {
-        string id = Guid.NewGuid().ToString("N")[..8];
-        Host = "nfh" + id;
-        Peer = "nfp" + id;
-        Run.Checked(SocketKit.Exec("ip", ["link", "add", Host, "type", "veth", "peer", "name", Peer], TimeSpan.FromSeconds(30)));
-    }
-
-    public string Host { get; }
-    public string Peer { get; }
-
-    public bool HostExists => Directory.Exists($"/sys/class/net/{Host}");
-    public bool PeerOnHost => Directory.Exists($"/sys/class/net/{Peer}");
-
-    /// <summary>Moves the peer end into the namespace at <paramref name="nsPath"/> (a file, as `ip` takes it).</summary>
-    public RunResult MovePeerInto(string nsPath) => SocketKit.Exec("ip", ["link", "set", Peer, "netns", nsPath], TimeSpan.FromSeconds(30));
-
-    public void Dispose()
-    {
-        if (HostExists)
-            SocketKit.Exec("ip", ["link", "del", Host], TimeSpan.FromSeconds(30));
-        if (PeerOnHost)
-            SocketKit.Exec("ip", ["link", "del", Peer], TimeSpan.FromSeconds(30));
-    }
-}
 
 public static class LifetimeKit
 {
     /// <summary>The inode of the network namespace of `nsenter --net=PATH`'s process, from /proc/self/ns/net.</summary>
     public static ulong InodeSeenThrough(string nsPath)
     {
-        var r = Run.Checked(SocketKit.Exec("nsenter", [$"--net={nsPath}", "--", "readlink", "/proc/self/ns/net"], TimeSpan.FromSeconds(30)));
+        var r = Run.Checked(Run.Process("nsenter", [$"--net={nsPath}", "--", "readlink", "/proc/self/ns/net"], TimeSpan.FromSeconds(30)));
         return ParseNsLink(r.Stdout.Trim());
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -33,7 +32,7 @@ public sealed class NamespaceIdentityTests
         Assert.That(File.ReadAllText(m["net/dev"]), Does.Contain(veth.Peer + ":"), "net/dev is the namespace's /proc/net/dev");
         Assert.That(veth.PeerOnHost, Is.False, "it left the host's namespace");
         Assert.That(File.ReadAllText("/proc/net/dev"), Does.Not.Contain(veth.Peer + ":"));
-        var inside = SocketKit.Exec("nsenter", [$"--net={m["ns"]}", "--", "ip", "-o", "link", "show", veth.Peer], TimeSpan.FromSeconds(30));
+        var inside = Run.Process("nsenter", [$"--net={m["ns"]}", "--", "ip", "-o", "link", "show", veth.Peer], TimeSpan.FromSeconds(30));
         Assert.That(inside.ExitCode, Is.Zero, inside.ToString());
     }
 
@@ -61,24 +60,24 @@ public sealed class NamespaceIdentityTests
         string name = "nfst" + Guid.NewGuid().ToString("N")[..10];
         try
         {
-            Run.Checked(SocketKit.Exec("ip", ["netns", "add", name], TimeSpan.FromSeconds(30)));
-            Run.Checked(SocketKit.Exec("ip", ["-n", name, "link", "set", "lo", "up"], TimeSpan.FromSeconds(30)));
-            ulong inode = ulong.Parse(Run.Checked(SocketKit.Exec("stat", ["-L", "-c", "%i", $"/run/netns/{name}"])).Stdout.Trim(), CultureInfo.InvariantCulture);
+            Run.Checked(Run.Process("ip", ["netns", "add", name], TimeSpan.FromSeconds(30)));
+            Run.Checked(Run.Process("ip", ["-n", name, "link", "set", "lo", "up"], TimeSpan.FromSeconds(30)));
+            ulong inode = ulong.Parse(Run.Checked(Run.Process("stat", ["-L", "-c", "%i", $"/run/netns/{name}"])).Stdout.Trim(), CultureInfo.InvariantCulture);
 
             using var m = new NetnsfsMount($"netns=/run/netns/{name}");
             Assert.That(ulong.Parse(m.Status["netns_inode"], CultureInfo.InvariantCulture), Is.EqualTo(inode));
 
-            Run.Checked(SocketKit.Exec("ip", ["netns", "del", name], TimeSpan.FromSeconds(30)));
-            Assert.That(SocketKit.Exec("ip", ["netns", "list"]).Stdout, Does.Not.Contain(name), "the name is gone");
+            Run.Checked(Run.Process("ip", ["netns", "del", name], TimeSpan.FromSeconds(30)));
+            Assert.That(Run.Process("ip", ["netns", "list"]).Stdout, Does.Not.Contain(name), "the name is gone");
             Assert.That(File.Exists($"/run/netns/{name}"), Is.False);
 
             Assert.That(ulong.Parse(m.Status["netns_inode"], CultureInfo.InvariantCulture), Is.EqualTo(inode), "the mount still serves the same namespace");
             Assert.That(LifetimeKit.InodeSeenThrough(m["ns"]), Is.EqualTo(inode), "DIR/ns still enters it");
 
             string accept = SocketKit.WriteFile(tmp, "accept.py", AcceptPy);
-            using var server = new Background(SocketKit.Python3, ["-u", accept, m["tcp/listen/7090"]]);
+            using var server = new Background(Run.Python3, ["-u", accept, m["tcp/listen/7090"]]);
             server.WaitReady();
-            Assert.That(SocketKit.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7090"), TimeSpan.FromSeconds(30)), Is.True, server.ToString());
+            Assert.That(Await.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7090"), TimeSpan.FromSeconds(30)), Is.True, server.ToString());
             var client = SocketKit.PythonIn(m["ns"], tmp, ClientPy);
             Assert.That(client.ExitCode, Is.Zero, client.ToString());
             Assert.That(client.Stdout.Trim(), Is.EqualTo("ack:still here"));
@@ -88,7 +87,7 @@ public sealed class NamespaceIdentityTests
         finally
         {
             if (File.Exists($"/run/netns/{name}"))
-                SocketKit.Exec("ip", ["netns", "del", name], TimeSpan.FromSeconds(30));
+                Run.Process("ip", ["netns", "del", name], TimeSpan.FromSeconds(30));
         }
     }
 }

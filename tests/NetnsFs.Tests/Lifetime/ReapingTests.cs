@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -67,14 +66,17 @@ public sealed class ReapingTests
             if (sigkill)
             {
                 Assert.That(Processes.IsAlive(daemon), Is.True, holder.ToString());
+                // A sleep on purpose: the claim is that nothing is reaped while the sleeping process
+                // keeps the mount namespace; a reaping by mistake would show within this time (the
+                // real one below is given 2 s).
                 Thread.Sleep(500);
                 Assert.That(veth.HostExists, Is.True, "held by the sleeping process's mount namespace");
                 Assert.That(Processes.IsAlive(daemon), Is.True);
-                Run.Checked(SocketKit.Exec("kill", ["-KILL", holder.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+                Run.Checked(Run.Process("kill", ["-KILL", holder.Pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
             }
-            Assert.That(SocketKit.Eventually(() => holder.HasExited, TimeSpan.FromSeconds(30), pollMs: 5), Is.True, holder.ToString());
+            Assert.That(Await.Eventually(() => holder.HasExited, TimeSpan.FromSeconds(30), pollMs: 5), Is.True, holder.ToString());
             var sw = Stopwatch.StartNew();
-            bool gone = SocketKit.Eventually(() => !veth.HostExists && (!multi || !veth2.HostExists), TimeSpan.FromSeconds(2), pollMs: 10);
+            bool gone = Await.Eventually(() => !veth.HostExists && (!multi || !veth2.HostExists), TimeSpan.FromSeconds(2), pollMs: 10);
             var elapsed = sw.Elapsed;
             if (!sigkill)
                 Assert.That(holder.ExitCode, Is.Zero, holder.ToString());
@@ -118,7 +120,7 @@ public sealed class ReapingTests
             using var holder = StartHolder(dir, veth, settings, out daemon);
             Assert.That(MountsOf(holder.Pid, dir), Is.Not.Empty, "mounted in the holder's mount namespace");
 
-            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
             Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon exited with its mount");
             Assert.Multiple(() =>
             {
@@ -126,7 +128,7 @@ public sealed class ReapingTests
                 Assert.That(File.Exists(mark) ? File.ReadAllText(mark) : "", Is.Empty, "the nsenter and umount of PATH never ran");
                 Assert.That(holder.HasExited, Is.False, "the holder's namespace was used, not ended");
             });
-            Assert.That(SocketKit.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True, "the created namespace went with the mount");
+            Assert.That(Await.Eventually(() => !veth.HostExists, TimeSpan.FromSeconds(5)), Is.True, "the created namespace went with the mount");
         }
         finally
         {
@@ -150,7 +152,7 @@ public sealed class ReapingTests
         {
             // The default stop_timeout (5 s).
             using var holder = StartHolder(dir, veth, new() { ["HOLD"] = "1", ["MULTI"] = "0", ["NO_NSENTER"] = "1", ["EXTRA"] = $"log={log}" }, out daemon);
-            Run.Checked(SocketKit.Exec("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
             Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(20)), Is.True, "the daemon stopped");
             string text = File.ReadAllText(log);
             Assert.Multiple(() =>

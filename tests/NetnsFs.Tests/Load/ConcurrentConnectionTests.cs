@@ -27,7 +27,7 @@ public sealed class ConcurrentConnectionTests
         var fdsBefore = LoadSupport.DaemonFds(m.DaemonPid);
 
         var sw = Stopwatch.StartNew();
-        var r = Proc.Run(client, [path, LoadSupport.Str(clients), m["status"]], TimeSpan.FromSeconds(110));
+        var r = Run.Process(client, [path, LoadSupport.Str(clients), m["status"]], TimeSpan.FromSeconds(110));
         TestContext.Progress.WriteLine($"{clients} connections: {r.Stdout.Trim()} (wall {sw.Elapsed.TotalSeconds:F1} s)");
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout.Trim().Split('\n')[^1]);

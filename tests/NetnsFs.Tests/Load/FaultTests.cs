@@ -137,8 +137,11 @@ public sealed class FaultTests
         var warm = Py.Json(Py.EchoClient, TimeSpan.FromSeconds(30), _m[$"tcp/127.0.0.1/{_echoPort}"], "warm-up\n");
         Assert.That(warm.GetProperty("got").GetString(), Is.EqualTo("warm-up\n"));
         KillBlocked("read");
-        Assert.That(Host.WaitFor(() => Host.Sockets(_m) == 0, TimeSpan.FromSeconds(10)), Is.True, "warm-up released");
-        Thread.Sleep(200);
+        Assert.That(Await.Eventually(() => Host.Sockets(_m) == 0, TimeSpan.FromSeconds(10)), Is.True, "warm-up released");
+        // status drops the socket as RELEASE begins; the fd closes just after: the baseline is
+        // taken once the kernel's tables show the daemon holding no TCP socket of the namespace.
+        Await.Until(() => ProcNet.TcpSocketsHeld(_m.DaemonPid, $"/proc/{_ns.Pid}/net") == 0, TimeSpan.FromSeconds(10),
+            "the daemon to close the warm-up's sockets", () => string.Join(", ", LoadSupport.DaemonFds(_m.DaemonPid)));
         _baseline = LoadSupport.DaemonFds(_m.DaemonPid);
     }
 
@@ -153,16 +156,35 @@ public sealed class FaultTests
     /// pending in the daemon, SIGKILLs it; returns how long the kill took to reap.</summary>
     private TimeSpan KillBlocked(string action)
     {
-        using var client = new ReadyClient(BlockedClient, [_m[$"tcp/127.0.0.1/{_holdPort}"], action], "the client opened its connection");
-        var p = client.Process;
-        Assert.That(Host.WaitFor(() => Host.Sockets(_m) == 1, TimeSpan.FromSeconds(5)), Is.True, "one socket open");
-        // The read (or the write, once the socket buffers are full) is now deferred in the daemon.
-        Thread.Sleep(action == "read" ? 300 : 1000);
-        Assert.That(p.HasExited, Is.False, $"the {action} blocks");
+        using var client = StartClient(BlockedClient, [_m[$"tcp/127.0.0.1/{_holdPort}"], action], "the client opened its connection");
+        Assert.That(Await.Eventually(() => Host.Sockets(_m) == 1, TimeSpan.FromSeconds(5)), Is.True, "one socket open");
+        // The read (or the write, once the socket buffers are full and a write is held behind them)
+        // waits in the daemon.
+        Await.Until(() => _m.StatusNumber("deferred_requests") == 1 && (action == "read" || _m.StatusNumber("held_writes") > 0), TimeSpan.FromSeconds(20),
+            $"the {action} to wait in the daemon", () => $"deferred_requests={_m.StatusNumber("deferred_requests")} held_writes={_m.StatusNumber("held_writes")}");
+        Assert.That(client.HasExited, Is.False, $"the {action} blocks");
         var sw = Stopwatch.StartNew();
-        p.Kill();
-        Assert.That(p.WaitForExit(10_000), Is.True, "a SIGKILLed client dies even with a request pending");
+        client.Kill(entireTree: false);
+        Assert.That(client.WaitExit(TimeSpan.FromSeconds(10)), Is.True, "a SIGKILLed client dies even with a request pending");
         return sw.Elapsed;
+    }
+
+    /// <summary>A python3 -c client that prints "ready" as its first line once it is where the test
+    /// wants it (connected, about to block); the test then breaks something under it. Disposing it
+    /// kills it if it still runs, so a failed assertion leaves no client behind.</summary>
+    private static Background StartClient(string script, string[] args, string readyMeans)
+    {
+        var client = new Background(Run.Python3, ["-c", script, .. args]);
+        try
+        {
+            Assert.That(client.WaitLine(_ => true, TimeSpan.FromSeconds(20)), Is.EqualTo("ready"), readyMeans);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+        return client;
     }
 
     [TestCase("read")]
@@ -197,9 +219,9 @@ public sealed class FaultTests
         string a = "nfzA" + id, b = "nfzB" + id;
         try
         {
-            Proc.Checked(Proc.Run("ip", ["link", "add", a, "type", "veth", "peer", "name", b], TimeSpan.FromSeconds(10)));
-            Proc.Checked(Proc.Run("ip", ["link", "set", a, "netns", LoadSupport.Str(_ns.Pid)], TimeSpan.FromSeconds(10)));
-            Proc.Checked(Proc.Run("ip", ["link", "set", b, "netns", LoadSupport.Str(peer.Pid)], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("ip", ["link", "add", a, "type", "veth", "peer", "name", b], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("ip", ["link", "set", a, "netns", LoadSupport.Str(_ns.Pid)], TimeSpan.FromSeconds(10)));
+            Run.Checked(Run.Process("ip", ["link", "set", b, "netns", LoadSupport.Str(peer.Pid)], TimeSpan.FromSeconds(10)));
         }
         finally
         {
@@ -217,16 +239,14 @@ public sealed class FaultTests
 
         using var flagDir = new TempDir("flag");
         string flag = Path.Combine(flagDir.Path, "gone");
-        using (var client = new ReadyClient(VanishClient, [_m[$"tcp/10.201.77.2/{port}"], flag], "connected over the veth"))
+        using (var client = StartClient(VanishClient, [_m[$"tcp/10.201.77.2/{port}"], flag], "connected over the veth"))
         {
-            var p = client.Process;
-            Thread.Sleep(300); // the read is pending in the daemon
+            Await.Deferred(_m, 1, "the client's read to wait in the daemon");
             Run.Checked(_ns.Exec("ip", "link", "del", a));
             File.WriteAllText(flag, "");
-            var last = p.StandardOutput.ReadLineAsync();
-            Assert.That(last.Wait(TimeSpan.FromSeconds(90)) ? last.Result : null, Is.Not.Null, "the client reported");
-            Assert.That(p.WaitForExit(10_000), Is.True);
-            using var doc = JsonDocument.Parse(last.Result!);
+            string last = client.WaitLine(l => l.StartsWith('{'), TimeSpan.FromSeconds(90)); // "the client reported"
+            Assert.That(client.WaitExit(TimeSpan.FromSeconds(10)), Is.True);
+            using var doc = JsonDocument.Parse(last);
             var j = doc.RootElement;
             TestContext.Progress.WriteLine($"link deleted under a blocked read: {j}");
             Assert.That(j.GetProperty("read").GetString(), Is.AnyOf("ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "eof"), "the blocked read ended with an error or EOF");

@@ -44,7 +44,7 @@ internal static class LoadSupport
             string c = Path.Combine(dir, name + ".c");
             string bin = Path.Combine(dir, name);
             File.WriteAllText(c, source);
-            var r = Proc.Run("cc", ["-O2", "-Wall", "-Werror", "-o", bin, c], TimeSpan.FromSeconds(60));
+            var r = Run.Process("cc", ["-O2", "-Wall", "-Werror", "-o", bin, c], TimeSpan.FromSeconds(60));
             Assert.That(r.ExitCode, Is.Zero, $"cc {name}.c: {r}");
             Built[name] = bin;
             return bin;
@@ -79,8 +79,8 @@ internal static class LoadSupport
     public static void AssertRecovered(NetnsfsMount m, List<string> baseline, string after)
     {
         Assert.That(m.DaemonAlive, Is.True, $"daemon alive after {after}");
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True, $"status sockets={Host.Sockets(m)} after {after}");
-        if (!Host.WaitFor(() => DaemonFds(m.DaemonPid).Count == baseline.Count, TimeSpan.FromSeconds(10)))
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True, $"status sockets={Host.Sockets(m)} after {after}");
+        if (!Await.Eventually(() => DaemonFds(m.DaemonPid).Count == baseline.Count, TimeSpan.FromSeconds(10)))
         {
             var now = DaemonFds(m.DaemonPid);
             Assert.Fail($"daemon fds {now.Count}, baseline {baseline.Count}, after {after}; new: {string.Join(", ", now.Except(baseline))}; gone: {string.Join(", ", baseline.Except(now))}");

@@ -32,7 +32,7 @@ public sealed class WriteDurabilityTests
     public void Every_acknowledged_byte_arrives(int total, int chunk, double serverDelay)
     {
         using var ns = new NamespaceHolder();
-        var server = ns.Start(["python3", "-u", "-c", FaultTests.Server, "count", "127.0.0.1", serverDelay.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var server = ns.Start([Run.Python3, "-u", "-c", FaultTests.Server, "count", "127.0.0.1", serverDelay.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var portLine = server.StandardOutput.ReadLineAsync();
         Assert.That(portLine.Wait(TimeSpan.FromSeconds(15)) && portLine.Result is not null, Is.True, "the server printed its port");
         using var m = new NetnsfsMount($"netns={ns.Path}");
@@ -44,7 +44,7 @@ public sealed class WriteDurabilityTests
         TestContext.Progress.WriteLine($"{total} bytes in writes of {chunk}: acked {acked}, server {countLine.Result} ({sw.Elapsed.TotalSeconds:F1} s)");
         Assert.That(acked, Is.EqualTo(total), "the writes reported everything");
         Assert.That(countLine.Result, Is.EqualTo($"COUNT {total} {j.GetProperty("sha").GetString()}"), "bytes (and their order) the server received");
-        Assert.That(Host.WaitFor(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Await.Eventually(() => Host.Sockets(m) == 0, TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(m.DaemonAlive, Is.True);
     }
 
@@ -52,7 +52,7 @@ public sealed class WriteDurabilityTests
     /// takes a stream of blocking 1 MiB writes through the mount; once it has 8 MiB and the mount
     /// holds an answered write (status held_writes=1), the daemon is SIGKILLed. Prints what the
     /// writes returned in all, what the reader got, and how its stream ended.</summary>
-    private const string KilledMidStream = """
+    private const string KilledMidStream = $$"""
         import errno, json, mmap, os, select, signal, socket, sys, threading, time
         M, daemon = sys.argv[1], int(sys.argv[2])
         srv = socket.socket()
@@ -87,16 +87,13 @@ public sealed class WriteDurabilityTests
                 if state['received'] >= 8 << 20:
                     enough.set()
                 time.sleep(0.002)
-        def held():
-            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)['held_writes']
+        {{PyFunctions.Status}}
         w = threading.Thread(target=write)
         r = threading.Thread(target=read)
         w.start()
         r.start()
         assert enough.wait(30), 'the reader got 8 MiB'
-        deadline = time.monotonic() + 30
-        while held() != '1' and time.monotonic() < deadline:
-            pass
+        await_status(M, 'a held write', lambda s: s['held_writes'] == '1', timeout=30)
         os.kill(daemon, signal.SIGKILL)
         w.join(30)
         r.join(60)
@@ -114,7 +111,7 @@ public sealed class WriteDurabilityTests
         using var m = new NetnsfsMount($"netns={ns.Path}");
         try
         {
-            var j = Sockets.SocketKit.Json(Sockets.SocketKit.PythonIn(ns.Path, tmp, KilledMidStream, m.Dir, LoadSupport.Str(m.DaemonPid)));
+            var j = SocketKit.Json(SocketKit.PythonIn(ns.Path, tmp, KilledMidStream, m.Dir, LoadSupport.Str(m.DaemonPid)));
             TestContext.Progress.WriteLine(j.ToString());
             long acked = j.GetProperty("acked").GetInt64(), received = j.GetProperty("received").GetInt64();
             string? end = j.GetProperty("end").GetString();

@@ -1,5 +1,4 @@
 using NetnsFs.Tests.Security;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -21,9 +20,7 @@ public sealed class AttachTests
 
     private static string InodeOf(string path) => Run.Checked(Run.Process("stat", ["-L", "-c", "%i", path])).Stdout.Trim();
 
-    private static Dictionary<string, string> Status(string file) =>
-        File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    private static Dictionary<string, string> Status(string file) => NetnsfsMount.ReadStatus(file);
 
     [Test]
     public void A_user_without_CAP_SYS_ADMIN_cannot_attach_root_or_not()
@@ -33,7 +30,7 @@ public sealed class AttachTests
         var nobody = AsUser.Python3(AsUser.Nobody, TrySymlink, holder.Path, m["n"]);
         Assert.That(nobody.Stdout.Trim(), Is.EqualTo("1"), "nobody: EPERM\n" + nobody);
         // uid 0 with every capability dropped (a container's root without a user namespace).
-        var capless = Run.Process("setpriv", ["--inh-caps=-all", "--bounding-set=-all", "--", SocketKit.Python3, "-c", TrySymlink, holder.Path, m["r"]]);
+        var capless = Run.Process("setpriv", ["--inh-caps=-all", "--bounding-set=-all", "--", Run.Python3, "-c", TrySymlink, holder.Path, m["r"]]);
         Assert.That(capless.Stdout.Trim(), Is.EqualTo("1"), "root without CAP_SYS_ADMIN: EPERM\n" + capless);
         Assert.That(SocketKit.Ls(m.Dir), Is.EquivalentTo(new[] { "status" }));
         // Root with its capabilities attaches the same path.
@@ -65,7 +62,7 @@ public sealed class AttachTests
             except OSError as e:
                 print(e.errno)
             """;
-        string script = $"mount --bind {holder.Path} {root}/proc/self/ns/net && mount --bind {m.Dir} {root}/mnt && exec {SocketKit.Python3} -c '{inChroot}' {root}";
+        string script = $"mount --bind {holder.Path} {root}/proc/self/ns/net && mount --bind {m.Dir} {root}/mnt && exec {Run.Python3} -c '{inChroot}' {root}";
         var r = Run.Process("unshare", ["--mount", "--propagation", "private", "sh", "-c", script]);
         Assert.That(r.Stdout.Trim(), Is.EqualTo("ok"), r.ToString());
         Assert.That(Status(m["x/status"])["netns_inode"], Is.EqualTo(InodeOf(holder.Path)), "the caller's file, not the daemon's");
@@ -90,7 +87,7 @@ public sealed class AttachTests
         string fifo = Path.Combine(tmp.Path, "fifo");
         Run.Checked(Run.Process("mkfifo", [fifo]));
         // Bounded only so that a daemon that blocks on the FIFO fails the test instead of hanging it.
-        var r = Run.Process(SocketKit.Python3, ["-c", TrySymlink, fifo, m["f"]], TimeSpan.FromSeconds(20));
+        var r = Run.Process(Run.Python3, ["-c", TrySymlink, fifo, m["f"]], TimeSpan.FromSeconds(20));
         Assert.That(r.Stdout.Trim(), Is.EqualTo("22"), r.ToString());
         Assert.That(SocketKit.Ls(m.Dir), Is.EquivalentTo(new[] { "status" }));
         Directory.CreateDirectory(m["after"]);

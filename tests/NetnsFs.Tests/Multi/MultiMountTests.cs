@@ -10,13 +10,11 @@ public sealed class MultiMountTests
     private static string InodeOf(string nsPath) =>
         new FileInfo(nsPath).LinkTarget ?? Run.Checked(Run.Process("readlink", ["-L", nsPath])).Stdout.Trim();
 
-    private static Dictionary<string, string> Status(string file) =>
-        File.ReadAllLines(file).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    private static Dictionary<string, string> Status(string file) => NetnsfsMount.ReadStatus(file);
 
     /// <summary>An HTTP-ish one-shot server inside a namespace that answers with its id.</summary>
     private static string Serve(string nsDir, string id, int port) => $$"""
-        nsenter --net={{nsDir}}/ns python3 -c '
+        nsenter --net={{nsDir}}/ns {{Run.Python3}} -c '
         import socket
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", {{port}})); s.listen()
@@ -37,8 +35,8 @@ public sealed class MultiMountTests
         Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("1"));
 
         // A veth peer inside shows the namespace is real, and goes with it on rmdir.
-        using var veth = new VethMark("vm");
-        veth.PutPeerInto(m["one/ns"]);
+        using var veth = new VethPair();
+        Run.Checked(veth.MovePeerInto(m["one/ns"]));
         Assert.That(File.ReadAllText(m["one/net/dev"]), Does.Contain(veth.Peer));
         Directory.Delete(m["one"]);
         Assert.That(Directory.Exists(m["one"]), Is.False);
@@ -72,18 +70,9 @@ public sealed class MultiMountTests
         Directory.CreateDirectory(m["right"]);
         Assert.That(InodeOf(m["left/ns"]), Is.Not.EqualTo(InodeOf(m["right/ns"])));
         Run.Bash(Serve(m["left"], "left", 7000));
-        Thread.Sleep(300);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        string got = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var r = Run.Bash($"cat {m["left/tcp/127.0.0.1/7000"]} 2>&1");
-            got = r.Stdout;
-            if (r.ExitCode == 0)
-                break;
-            Thread.Sleep(100);
-        }
-        Assert.That(got.Trim(), Is.EqualTo("left"));
+        Await.Until(() => ProcNet.Listens(m["left/net"], 7000), TimeSpan.FromSeconds(10), "the server in the left namespace to listen on 7000");
+        var got = Run.Bash($"cat {m["left/tcp/127.0.0.1/7000"]} 2>&1");
+        Assert.That(got.Stdout.Trim(), Is.EqualTo("left"), got.ToString());
         var other = Run.Bash($"cat {m["right/tcp/127.0.0.1/7000"]} 2>&1");
         Assert.That(other.Stdout, Does.Contain("Connection refused"), "the right namespace has no server on 7000");
     }
@@ -108,7 +97,7 @@ public sealed class MultiMountTests
                 var r = Run.Checked(Run.Bash($"cat {m["slow/tcp/10.99.0.2/80"]} >/dev/null 2>&1 & echo $!"));
                 pids.Add(int.Parse(r.Stdout.Trim(), CultureInfo.InvariantCulture));
             }
-            Thread.Sleep(500); // every open is in the daemon now, waiting for its connect
+            Await.Deferred(m, hanging, "every open to wait in the daemon for its connect");
 
             var others = Run.Bash($$"""
                 set -e
@@ -196,7 +185,7 @@ public sealed class MultiMountTests
                 bad = [i for i, fd in enumerate(accepted) if os.read(fd, 100) != b"ns%d" % (i + 1)]
                 print("held", len(conns) + len(accepted), "bad", len(bad))
                 """;
-            var r = Run.Process("python3", ["-c", script, m.Dir, count.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(120));
+            var r = Run.Process(Run.Python3, ["-c", script, m.Dir, count.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(120));
             Assert.That(r.Stdout.Trim(), Is.EqualTo($"held {2 * count} bad 0"), r.ToString());
         }
         Assert.That(Mounts.IsMounted(dir), Is.False);
@@ -212,17 +201,14 @@ public sealed class MultiMountTests
 
     private static string WaitForStatus(NetnsfsMount m, string key, string value)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        string now;
-        while ((now = Status(m["status"])[key]) != value && DateTime.UtcNow < deadline)
-            Thread.Sleep(20);
-        return now;
+        Await.Eventually(() => Status(m["status"])[key] == value, TimeSpan.FromSeconds(10));
+        return Status(m["status"])[key];
     }
 
     [Test]
     public void Spare_namespaces_are_made_after_the_first_mkdir_and_freed_by_unmount()
     {
-        using var veth = new VethMark("vs");
+        using var veth = new VethPair();
         int pid;
         using (var m = new NetnsfsMount("multi,spares=3"))
         {
@@ -240,7 +226,7 @@ public sealed class MultiMountTests
             Assert.That(threads, Is.EquivalentTo(new[] { home }), "the maker went home: no thread keeps a namespace alive");
 
             // Mark a spare with a veth end: it must vanish with the daemon.
-            veth.PutPeerInto(held.First(kv => kv.Key != home && kv.Key != a).Value);
+            Run.Checked(veth.MovePeerInto(held.First(kv => kv.Key != home && kv.Key != a).Value));
 
             // The next mkdirs take spares (the inodes already held) and the pool refills.
             Directory.CreateDirectory(m["b"]);
@@ -258,6 +244,8 @@ public sealed class MultiMountTests
         using var m = new NetnsfsMount("multi,spares=0");
         Directory.CreateDirectory(m["a"]);
         Directory.CreateDirectory(m["b"]);
+        // A sleep on purpose: the point is that no spare appears, and there is no event for
+        // "nothing happened". A refill would start as the mkdir returns; 200 ms lets one show.
         Thread.Sleep(200);
         Assert.That(Status(m["status"])["spare_namespaces"], Is.EqualTo("0"));
         string home = new FileInfo($"/proc/{m.DaemonPid}/ns/net").LinkTarget!;
@@ -286,7 +274,7 @@ public sealed class MultiMountTests
             os.write(c, b"still here")
             print(os.read(a, 100).decode())
             """;
-        var r = Run.Process("python3", ["-c", script, m.Dir], TimeSpan.FromSeconds(30));
+        var r = Run.Process(Run.Python3, ["-c", script, m.Dir], TimeSpan.FromSeconds(30));
         Assert.That(r.Stdout, Does.Contain("gone True").And.Contain("still here"), r.ToString());
         Assert.That(Status(m["status"])["namespaces"], Is.EqualTo("0"));
     }

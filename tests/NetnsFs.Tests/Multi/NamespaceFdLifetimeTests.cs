@@ -2,6 +2,7 @@ using Mono.Unix.Native;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Sockets;
+using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Multi;
@@ -95,7 +96,7 @@ public sealed class NamespaceFdLifetimeTests
     /// <summary>The inode of a socket's network namespace (SIOCGSKNS gives an fd of it).</summary>
     private static ulong NamespaceOfSocket(int fd)
     {
-        int nsfd = Ioctl(fd, 0x894C, 0); // SIOCGSKNS
+        int nsfd = Libc.ioctl(fd, Libc.SIOCGSKNS, 0);
         if (nsfd < 0)
             return 0;
         try
@@ -105,10 +106,7 @@ public sealed class NamespaceFdLifetimeTests
         }
         finally
         {
-            Syscall.close(nsfd);
+            Libc.close(nsfd);
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static extern int Ioctl(int fd, ulong request, nint arg);
 }

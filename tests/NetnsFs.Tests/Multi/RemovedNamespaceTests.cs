@@ -1,5 +1,4 @@
 using NetnsFs.Tests.Security;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 

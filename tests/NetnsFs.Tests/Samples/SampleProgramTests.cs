@@ -63,7 +63,7 @@ public sealed class SampleProgramTests
     {
         var (file, args) = SamplePrograms.EchoServer(lang, "MOUNT", EchoPort, 2);
         using var m = new NetnsfsMount("create");
-        using var server = new BackgroundProcess(file, args.Select(a => a == "MOUNT" ? m.Dir : a));
+        using var server = new Background(file, args.Select(a => a == "MOUNT" ? m.Dir : a), workingDirectory: "/");
         ServeTwoClients(m, server);
         // The listener belongs to the mount and stays until unmount or rm.
         Assert.That(Directory.GetFileSystemEntries(m["tcp/listen"]).Select(Path.GetFileName), Does.Contain(EchoPort.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -74,7 +74,7 @@ public sealed class SampleProgramTests
     {
         var (file, args) = SamplePrograms.HandoffServer(lang, "MOUNT", EchoPort, 2);
         using var m = new NetnsfsMount("create");
-        using var server = new BackgroundProcess(file, args.Select(a => a == "MOUNT" ? m.Dir : a));
+        using var server = new Background(file, args.Select(a => a == "MOUNT" ? m.Dir : a), workingDirectory: "/");
         ServeTwoClients(m, server);
         // The socket was the server's own: the mount never listened there.
         Assert.That(Directory.GetFileSystemEntries(m["tcp/listen"]), Is.Empty);
@@ -83,16 +83,16 @@ public sealed class SampleProgramTests
 
     /// <summary>Two clients in turn (the second queues in the backlog while the first is served),
     /// each echoed whole; then the server, told to serve two, exits 0.</summary>
-    private static void ServeTwoClients(NetnsfsMount m, BackgroundProcess server)
+    private static void ServeTwoClients(NetnsfsMount m, Background server)
     {
-        Assert.That(Namespace.WaitListening(m.Dir, EchoPort, TimeSpan.FromSeconds(60), server), Is.True, "the server listens: " + server.Output);
+        Assert.That(Namespace.WaitListening(m.Dir, EchoPort, TimeSpan.FromSeconds(60), server), Is.True, "the server listens: " + server);
         for (int i = 1; i <= 2; i++)
         {
             string text = $"hello {i} from {Guid.NewGuid():N}\nsecond line {i}\n";
             string got = Namespace.EchoClient(m.Dir, EchoPort, text);
-            Assert.That(got, Is.EqualTo(text), $"client {i}: " + server.Output);
+            Assert.That(got, Is.EqualTo(text), $"client {i}: " + server);
         }
-        Assert.That(server.WaitExit(TimeSpan.FromSeconds(30)), Is.Zero, "the server exits 0 after two clients: " + server.Output);
+        Assert.That(server.WaitExitCode(TimeSpan.FromSeconds(30)), Is.Zero, "the server exits 0 after two clients: " + server);
     }
 
     /// <summary>python3 -m http.server on 127.0.0.1:8080 of a namespace held by a sleeping process,
@@ -108,11 +108,9 @@ public sealed class SampleProgramTests
             {
                 Token = $"token-{Guid.NewGuid():N}";
                 File.WriteAllText(Path.Combine(_www.Path, "index.html"), $"<p>{Token}</p>\n");
-                var server = _ns.Start(SamplePrograms.Python, "-m", "http.server", "8080", "--bind", "127.0.0.1", "--directory", _www.Path);
+                var server = _ns.Start(Run.Python3, "-m", "http.server", "8080", "--bind", "127.0.0.1", "--directory", _www.Path);
                 Mount = new NetnsfsMount($"netns={_ns.Path}");
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                while (!Namespace.Listens(Mount.Dir, HttpPort) && DateTime.UtcNow < deadline && !server.HasExited)
-                    Thread.Sleep(50);
+                Await.Eventually(() => Namespace.Listens(Mount.Dir, HttpPort) || server.HasExited, TimeSpan.FromSeconds(30), pollMs: 50);
                 Assert.That(Namespace.Listens(Mount.Dir, HttpPort), Is.True, "http.server listens inside the namespace");
             }
             catch

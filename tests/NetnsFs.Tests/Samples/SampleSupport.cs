@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
@@ -17,8 +16,6 @@ internal static class SamplePrograms
 
     public static string File(string lang, string name) => Path.Combine(Dir(lang), name);
 
-    public static string Python => System.IO.File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-
     /// <summary>Build configuration of this test run (the directory above net10.0).</summary>
     public static string Config => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
@@ -29,7 +26,7 @@ internal static class SamplePrograms
         return lang switch
         {
             "bash" => ("/bin/bash", [File("bash", "http-get.sh"), .. a]),
-            "python" => (Python, [File("python", "http_get.py"), .. a]),
+            "python" => (Run.Python3, [File("python", "http_get.py"), .. a]),
             "c" => (SampleBuilds.C("http-get"), a),
             "csharp" => ("dotnet", [SampleBuilds.CSharp(), "get", .. a]),
             "node" => ("node", [File("node", "http-get.js"), .. a]),
@@ -45,7 +42,7 @@ internal static class SamplePrograms
         return lang switch
         {
             "bash" => ("/bin/bash", [File("bash", "echo-server.sh"), .. a]),
-            "python" => (Python, [File("python", "echo_server.py"), .. a]),
+            "python" => (Run.Python3, [File("python", "echo_server.py"), .. a]),
             "c" => (SampleBuilds.C("echo-server"), a),
             "csharp" => ("dotnet", [SampleBuilds.CSharp(), "echo", .. a]),
             "node" => ("node", [File("node", "echo-server.js"), .. a]),
@@ -60,7 +57,7 @@ internal static class SamplePrograms
         string[] a = [mount, Num(port), Num(count)];
         return lang switch
         {
-            "python" => (Python, [File("python", "handoff_server.py"), .. a]),
+            "python" => (Run.Python3, [File("python", "handoff_server.py"), .. a]),
             "c" => (SampleBuilds.C("handoff-server"), a),
             "csharp" => ("dotnet", [SampleBuilds.CSharp(), "handoff", .. a]),
             "perl" => ("perl", [File("perl", "handoff-server.pl"), .. a]),
@@ -129,113 +126,17 @@ public sealed class SampleBuilds
     }
 }
 
-/// <summary>A program running in the background (a server) with its output collected. Dispose
-/// kills it, and whatever it started, if it is still running.</summary>
-internal sealed class BackgroundProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _out = new();
-    private readonly StringBuilder _err = new();
-    private readonly string _name;
-
-    public BackgroundProcess(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = "/",
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env ?? new Dictionary<string, string>())
-            psi.Environment[k] = v;
-        _name = $"{file} {string.Join(' ', args)}";
-        _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        _process.StandardInput.Close();
-    }
-
-    public int Pid => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public string Output
-    {
-        get
-        {
-            lock (_out)
-            lock (_err)
-                return $"{_name}\nstdout: {_out}\nstderr: {_err}";
-        }
-    }
-
-    /// <summary>Waits for the exit; the exit code, or null if it still runs after <paramref name="timeout"/>.</summary>
-    public int? WaitExit(TimeSpan timeout)
-    {
-        if (!_process.WaitForExit(timeout))
-            return null;
-        _process.WaitForExit(); // the output readers drain
-        return _process.ExitCode;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
-    }
-}
-
 /// <summary>What the sample tests do against a live mount.</summary>
 internal static class Namespace
 {
     /// <summary>Whether a TCP socket of the mount's namespace listens on <paramref name="port"/>
     /// (its /proc/net/tcp and tcp6, read through the mount).</summary>
-    public static bool Listens(string mount, int port)
-    {
-        string hex = port.ToString("X4", CultureInfo.InvariantCulture);
-        foreach (var table in new[] { "tcp", "tcp6" })
-        {
-            foreach (var line in System.IO.File.ReadAllLines(Path.Combine(mount, "net", table)).Skip(1))
-            {
-                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (f.Length > 3 && f[1].EndsWith(":" + hex, StringComparison.Ordinal) && f[3] == "0A")
-                    return true;
-            }
-        }
-        return false;
-    }
+    public static bool Listens(string mount, int port) => ProcNet.Listens(Path.Combine(mount, "net"), port);
 
     /// <summary>Waits until something listens on <paramref name="port"/>; false after the timeout
     /// or once <paramref name="server"/> exited.</summary>
-    public static bool WaitListening(string mount, int port, TimeSpan timeout, BackgroundProcess? server = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (Listens(mount, port))
-                return true;
-            if (server is { HasExited: true })
-                return false;
-            Thread.Sleep(50);
-        }
-        return false;
-    }
+    public static bool WaitListening(string mount, int port, TimeSpan timeout, Background? server = null) =>
+        Await.Eventually(() => Listens(mount, port) || server is { HasExited: true }, timeout, pollMs: 50) && Listens(mount, port);
 
     /// <summary>One echo client: connects inside the namespace (a socket handed over by the mount),
     /// sends <paramref name="text"/>, half-closes, and returns all it reads until the server closes.</summary>

@@ -70,7 +70,7 @@ public sealed class SystemdUnitTests
         using var tmp = new TempDir("unitstop");
         string dir = Path.Combine(tmp.Path, "ns1");
         var unit = Parse(InstalledUnit());
-        BackgroundProcess? main = null;
+        Background? main = null;
         try
         {
             main = StartAsSystemdWould(unit, dir, "create");
@@ -79,11 +79,11 @@ public sealed class SystemdUnitTests
             Assert.Multiple(() =>
             {
                 Assert.That(j.GetProperty("held").GetInt32(), Is.EqualTo(1), "an answered write was held at the stop");
-                Assert.That(j.GetProperty("exited").GetBoolean(), Is.True, main.Output);
+                Assert.That(j.GetProperty("exited").GetBoolean(), Is.True, main.ToString());
                 Assert.That(j.GetProperty("seconds").GetDouble(), Is.LessThan(TimeoutStopSeconds(unit)), "before systemd would SIGKILL");
                 Assert.That(end == "ECONNRESET" || (end == "eof" && j.GetProperty("received").GetInt64() == j.GetProperty("acked").GetInt64()), Is.True,
                     $"every answered byte delivered, or the peer reset: {j}");
-                Assert.That(main.WaitExit(TimeSpan.FromSeconds(10)), Is.Zero, main.Output);
+                Assert.That(main.WaitExitCode(TimeSpan.FromSeconds(10)), Is.Zero, main.ToString());
                 Assert.That(Mounts.IsMounted(dir), Is.False, "SIGTERM unmounted");
             });
         }
@@ -104,7 +104,7 @@ public sealed class SystemdUnitTests
         string dir = Path.Combine(tmp.Path, "ns1"); // ExecStartPre makes it
         var unit = Parse(InstalledUnit());
         string options = "create,mode=0750";         // what a drop-in's Environment= would give
-        BackgroundProcess? main = null;
+        Background? main = null;
         try
         {
             foreach (var pre in unit["ExecStartPre"])
@@ -112,9 +112,9 @@ public sealed class SystemdUnitTests
             Assert.That(Directory.Exists(dir), Is.True, "ExecStartPre made the mount point");
 
             var start = Expand(unit["ExecStart"].Single(), dir, options);
-            main = new BackgroundProcess(start[0], start[1..]);
+            main = new Background(start[0], start[1..], workingDirectory: "/");
             foreach (var post in unit["ExecStartPost"])
-                Assert.That(RunLine(post, dir, options).ExitCode, Is.Zero, $"{post}: {main.Output}");
+                Assert.That(RunLine(post, dir, options).ExitCode, Is.Zero, $"{post}: {main}");
             Assert.That(Mounts.Fuse().Single(m => m.Target == dir).Type, Is.EqualTo("fuse.netnsfs"));
             string status = File.ReadAllText(Path.Combine(dir, "status"));
             Assert.That(status, Does.Contain("origin=created").And.Contain("options=create,mode=0750").And.Contain($"pid={main.Pid}\n"),
@@ -122,7 +122,7 @@ public sealed class SystemdUnitTests
 
             // systemctl stop: SIGTERM to the main process (KillMode=mixed), then ExecStopPost.
             Run.Checked(Run.Process("kill", ["-TERM", main.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)));
-            Assert.That(main.WaitExit(TimeSpan.FromSeconds(10)), Is.Zero, main.Output);
+            Assert.That(main.WaitExitCode(TimeSpan.FromSeconds(10)), Is.Zero, main.ToString());
             Assert.That(Mounts.IsMounted(dir), Is.False, "SIGTERM unmounted");
             foreach (var post in unit["ExecStopPost"])
                 RunLine(post, dir, options);
@@ -143,7 +143,7 @@ public sealed class SystemdUnitTests
         using var tmp = new TempDir("unitkill");
         string dir = Path.Combine(tmp.Path, "ns1");
         var unit = Parse(InstalledUnit());
-        BackgroundProcess? main = null;
+        Background? main = null;
         try
         {
             main = StartAsSystemdWould(unit, dir, "create");
@@ -163,16 +163,16 @@ public sealed class SystemdUnitTests
 
     /// <summary>ExecStartPre, ExecStart (the daemon in the foreground, as the unit's main process)
     /// and ExecStartPost of the unit, as systemd runs them for a start; each step must succeed.</summary>
-    private static BackgroundProcess StartAsSystemdWould(Dictionary<string, List<string>> unit, string dir, string options)
+    private static Background StartAsSystemdWould(Dictionary<string, List<string>> unit, string dir, string options)
     {
         foreach (var pre in unit["ExecStartPre"])
             Run.Checked(RunLine(pre, dir, options));
         var start = Expand(unit["ExecStart"].Single(), dir, options);
-        var main = new BackgroundProcess(start[0], start[1..]);
+        var main = new Background(start[0], start[1..], workingDirectory: "/");
         try
         {
             foreach (var post in unit["ExecStartPost"])
-                Assert.That(RunLine(post, dir, options).ExitCode, Is.Zero, main.Output);
+                Assert.That(RunLine(post, dir, options).ExitCode, Is.Zero, main.ToString());
         }
         catch
         {

@@ -1,4 +1,3 @@
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 
 namespace NetnsFs.Tests.Security;
@@ -11,13 +10,11 @@ public static class AsUser
     public const uint Nobody = 65534;
     public const uint Other = 1234;
 
-    private const string Python = "/usr/bin/python3"; // pyenv's shim is not readable by nobody
-
     private static string[] Setpriv(uint uid) => [$"--reuid={uid}", $"--regid={uid}", "--clear-groups"];
 
     /// <summary>Runs a python script as <paramref name="uid"/> and waits for it.</summary>
     public static RunResult Python3(uint uid, string script, params string[] args) =>
-        Run.Process("setpriv", [.. Setpriv(uid), Python, "-c", script, .. args], TimeSpan.FromSeconds(60));
+        Run.Process("setpriv", [.. Setpriv(uid), Run.Python3, "-c", script, .. args], TimeSpan.FromSeconds(60));
 
     /// <summary>Runs a command as <paramref name="uid"/> and waits for it.</summary>
     public static RunResult Command(uint uid, params string[] command) =>
@@ -25,7 +22,7 @@ public static class AsUser
 
     /// <summary>Starts a python script as <paramref name="uid"/> (killed on dispose); its lines come as printed.</summary>
     public static Background Start(uint uid, string script, params string[] args) =>
-        new("setpriv", [.. Setpriv(uid), Python, "-u", "-c", script, .. args]);
+        new("setpriv", [.. Setpriv(uid), Run.Python3, "-u", "-c", script, .. args]);
 
     /// <summary>Opens each path (O_RDWR|O_NONBLOCK) and prints "PATH ok" or "PATH ERRNO".</summary>
     public const string TryOpen = """

@@ -1,4 +1,3 @@
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -17,7 +16,7 @@ public sealed class CallerCredentialTests
     {
         string path = SocketKit.WriteFile(tmp, $"as-{Guid.NewGuid():N}.py", script);
         string[] ids = [$"--reuid={uid}", $"--regid={uid}", groups is null ? "--clear-groups" : $"--groups={groups}"];
-        return SocketKit.Exec("setpriv", [.. ids, "--", SocketKit.Python3, "-u", path, .. args], SocketKit.Long);
+        return Run.Process("setpriv", [.. ids, "--", Run.Python3, "-u", path, .. args], SocketKit.Long);
     }
 
     private static string HandoffSocket(NetnsfsMount m) => File.ResolveLinkTarget(m["handoff"], false)!.FullName;
@@ -115,7 +114,7 @@ public sealed class CallerCredentialTests
         using var tmp = new TempDir("cred");
         using var m = new NetnsfsMount("create,allow_other,mode=0777");
         string name = SocketKit.UniqueName("peer");
-        using var server = new Background("nsenter", [$"--net={m["ns"]}", "--", SocketKit.Python3, "-u", SocketKit.WriteFile(tmp, "server.py", PeerCredServerPy), name]);
+        using var server = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", SocketKit.WriteFile(tmp, "server.py", PeerCredServerPy), name]);
         server.WaitReady();
         var r = As(Nobody, tmp, AskPeerPy, [m.Dir, name]);
         Assert.That(r.Stdout, Does.Contain("file ['65534', '65534']").And.Contain("handoff ['65534', '65534']"),
@@ -206,7 +205,7 @@ public sealed class CallerCredentialTests
             File.WriteAllText("/proc/sys/kernel/kptr_restrict", "1");
             var listen = SocketKit.Python(tmp, ListenPy, m["tcp/listen/127.0.0.1/7311"]);
             Assert.That(listen.Stdout.Trim(), Is.EqualTo("EAGAIN"), "a listener whose row has a pointer\n" + listen);
-            Assert.That(SocketKit.Eventually(() => Pointers(File.ReadAllText(m["net/tcp"])).Count > 0, TimeSpan.FromSeconds(10)), Is.True);
+            Assert.That(Await.Eventually(() => Pointers(File.ReadAllText(m["net/tcp"])).Count > 0, TimeSpan.FromSeconds(10)), Is.True);
             var asNobody = As(Nobody, tmp, "import sys; print(open(sys.argv[1]).read())", [m["net/tcp"]]);
             var nobodyPointers = Pointers(asNobody.Stdout);
             Assert.That(nobodyPointers, Is.Not.Empty, asNobody.ToString());
@@ -229,7 +228,7 @@ public sealed class CallerCredentialTests
         using var daemon = new Background("unshare", ["--pid", "--fork", "--kill-child", Netnsfs.Binary, "netnsfs", dir, "-f", "-o", "create,allow_other"]);
         try
         {
-            Assert.That(SocketKit.Eventually(() => Mounts.IsMounted(dir), TimeSpan.FromSeconds(20)), Is.True, daemon.Stderr);
+            Assert.That(Await.Eventually(() => Mounts.IsMounted(dir), TimeSpan.FromSeconds(20)), Is.True, daemon.Stderr);
             var r = SocketKit.Python(tmp, TryOpenPy, dir, "inet;raw;icmp", "raw");
             Assert.That(r.Stdout.Trim(), Is.EqualTo("raw EPERM"), "uid 0 with pid 0 fails closed\n" + r);
             Assert.That(SocketKit.Python(tmp, TryOpenPy, dir, "inet;stream;tcp", "stream").Stdout.Trim(), Is.EqualTo("stream ok"),
@@ -335,7 +334,7 @@ public sealed class CallerCredentialTests
         using var m = new NetnsfsMount("create,allow_other,mode=0777");
         CountOwnerPackets(m);
         string script = SocketKit.WriteFile(tmp, "accept.py", AcceptAndSendPy);
-        using var acceptor = new Background("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SocketKit.Python3, "-u", script, m.Dir, "7403"]);
+        using var acceptor = new Background("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", Run.Python3, "-u", script, m.Dir, "7403"]);
         var client = SocketKit.PythonIn(m["ns"], tmp, ConnectAndReadPy, "7403");
         Assert.That(client.Stdout.Trim(), Is.EqualTo("got hello"), client + "\n" + acceptor.Stderr);
         Assert.Multiple(() =>

@@ -20,7 +20,7 @@ public sealed class FullDiskLogTests
             Assert.That(Run.Process("dd", ["if=/dev/zero", $"of={logs}/more", "bs=4k", "count=1"]).ExitCode, Is.Not.Zero, "the disk is full");
             using var m = new NetnsfsMount($"create,debug,log={logs}/netnsfs.log");
             // Plenty of log lines: debug logs every request, and every refusal.
-            var r = Run.Process("python3", ["-c", """
+            var r = Run.Process(Run.Python3, ["-c", """
                 import os, sys
                 d = sys.argv[1]
                 ok = 0

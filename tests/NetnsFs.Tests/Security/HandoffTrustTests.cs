@@ -1,6 +1,5 @@
 using System.Text.Json;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -52,7 +51,7 @@ public sealed class HandoffTrustTests
             Run.Checked(Run.Process("chown", ["65534:65534", srv]));
             string sock = Path.Combine(srv, "h.sock");
             string script = SocketKit.WriteFile(tmp, "fake.py", FakeServerPy);
-            _server = new Background("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SocketKit.Python3, "-u", script, sock]);
+            _server = new Background("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", Run.Python3, "-u", script, sock]);
             try
             {
                 _server.WaitReady();
@@ -175,7 +174,7 @@ public sealed class HandoffTrustTests
         using var tmp = new TempDir("trust");
         using var fake = new Fake(tmp);
         string script = SocketKit.WriteFile(tmp, "client.py", PythonClientPy);
-        var run = SocketKit.Exec(SocketKit.Python3, ["-u", script, .. CaseArgs(fake)], env: ClientModules.PythonPath(tmp));
+        var run = Run.Process(Run.Python3, ["-u", script, .. CaseArgs(fake)], env: ClientModules.PythonPath(tmp));
         var got = SocketKit.Json(run).EnumerateArray().Select(e => (e.GetProperty("ask").GetString(), e.GetProperty("result").GetString(), e.GetProperty("leaked").GetInt32())).ToList();
         Assert.That(got, Is.EqualTo(Cases.Select(c => ((string?)c.Ask, (string?)c.Errno, 0)).ToList()), run.ToString());
         Assert.That(run.Stdout, Does.Contain("handoff socket is not served by the netnsfs daemon"), run.ToString());
@@ -191,10 +190,10 @@ public sealed class HandoffTrustTests
         using var tmp = new TempDir("trust");
         string source = SocketKit.WriteFile(tmp, "client.c", CClient);
         string exe = Path.Combine(tmp.Path, "client");
-        var cc = SocketKit.Exec("cc", ["-Wall", "-Werror", "-I", Path.Combine(Netnsfs.RepoRoot, "samples", "c"), "-o", exe, source]);
+        var cc = Run.Process("cc", ["-Wall", "-Werror", "-I", Path.Combine(Netnsfs.RepoRoot, "samples", "c"), "-o", exe, source]);
         Assert.That(cc.ExitCode, Is.Zero, cc.ToString());
         using var fake = new Fake(tmp);
-        var run = SocketKit.Exec(exe, CaseArgs(fake));
+        var run = Run.Process(exe, CaseArgs(fake));
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(Expected), run.ToString());
     }
@@ -207,7 +206,7 @@ public sealed class HandoffTrustTests
         using var tmp = new TempDir("trust");
         string script = SocketKit.WriteFile(tmp, "client.pl", PerlClient);
         using var fake = new Fake(tmp);
-        var run = SocketKit.Exec("perl", ["-I", ClientModules.Perl(tmp), script, .. CaseArgs(fake)]);
+        var run = Run.Process("perl", ["-I", ClientModules.Perl(tmp), script, .. CaseArgs(fake)]);
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(Expected), run.ToString());
     }
@@ -221,7 +220,7 @@ public sealed class HandoffTrustTests
         using (var s = NetnsSocket.Open(m.Dir, "inet;stream;tcp"))
             Assert.That(s.Handle, Is.Not.Zero);
         string py = SocketKit.WriteFile(tmp, "client.py", PythonClientPy);
-        var r = SocketKit.Exec("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", SocketKit.Python3, "-u", py, m.Dir, "inet;stream;tcp"], env: ClientModules.PythonPath(tmp));
+        var r = Run.Process("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", Run.Python3, "-u", py, m.Dir, "inet;stream;tcp"], env: ClientModules.PythonPath(tmp));
         var got = SocketKit.Json(r)[0];
         Assert.That(got.GetProperty("result").GetString(), Is.EqualTo("accepted"), r.ToString());
         Assert.That(got.GetProperty("leaked").GetInt32(), Is.Zero, r.ToString());

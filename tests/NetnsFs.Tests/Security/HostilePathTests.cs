@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
@@ -98,9 +97,8 @@ public sealed class HostilePathTests
             }
         });
         Assert.That(m.DaemonAlive, Is.True);
-        var sw = Stopwatch.StartNew();
-        while (m.DaemonFdCount != fdsBefore && sw.Elapsed < TimeSpan.FromSeconds(3))
-            Thread.Sleep(50);
+        // Releases reach the daemon asynchronously: its fd table (/proc/PID/fd) is what to wait on.
+        Await.Eventually(() => m.DaemonFdCount == fdsBefore, TimeSpan.FromSeconds(3), pollMs: 50);
         Assert.That(m.DaemonFdCount, Is.EqualTo(fdsBefore), "the daemon's fd count is back where it was");
     }
 
@@ -121,7 +119,7 @@ public sealed class HostilePathTests
                     e = ex.errno
                 print(e, int((time.monotonic() - t) * 1e6), flush=True)
             """;
-        var r = Run.Process("python3", ["-c", script, m.Dir], TimeSpan.FromSeconds(60), stdin: input);
+        var r = Run.Process(Run.Python3, ["-c", script, m.Dir], TimeSpan.FromSeconds(60), stdin: input);
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(corpus.Count), r.ToString());
         return lines.Select(l => l.Split(' '))

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -15,10 +14,10 @@ public sealed class LimitTests
     /// <summary>A long-running python of <paramref name="uid"/> (setpriv; the script inline, so the
     /// user need not read a file of ours).</summary>
     private static Background AsUserInBackground(int uid, string script, params string[] args) =>
-        new("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", SocketKit.Python3, "-u", "-c", script, .. args]);
+        new("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", Run.Python3, "-u", "-c", script, .. args]);
 
     private static RunResult AsUser(int uid, string script, params string[] args) =>
-        Run.Process("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", SocketKit.Python3, "-c", script, .. args], TimeSpan.FromSeconds(60));
+        Run.Process("setpriv", [$"--reuid={uid}", $"--regid={uid}", "--clear-groups", Run.Python3, "-c", script, .. args], TimeSpan.FromSeconds(60));
 
     private static long RssKiB(int pid)
     {
@@ -82,9 +81,9 @@ public sealed class LimitTests
         // bytes, not in writes (a blocked write keeps its rest: up to its request buffer, less when
         // its socket took part of it), so the count that stays is not fixed: wait until it is steady.
         int Answered() => attacker.Lines.Count(l => l.StartsWith("r ", StringComparison.Ordinal));
-        bool settled = SocketKit.Eventually(() => Answered() >= writes / 2, TimeSpan.FromSeconds(30));
+        bool settled = Await.Eventually(() => Answered() >= writes / 2, TimeSpan.FromSeconds(30));
         int seen = -1;
-        SocketKit.Eventually(() => (seen, Answered()) is var (was, now) && (seen = now) == was, TimeSpan.FromSeconds(10), pollMs: 500);
+        Await.Eventually(() => (seen, Answered()) is var (was, now) && (seen = now) == was, TimeSpan.FromSeconds(10), pollMs: 500);
         long after = RssKiB(m.DaemonPid);
         var answers = attacker.Lines.Where(l => l.StartsWith("r ", StringComparison.Ordinal)).ToList();
         TestContext.Out.WriteLine($"daemon VmRSS {before} KiB before, {after} KiB with {writes} blocked 1 MiB writes of nobody ({after - before} KiB more); answers: {answers.Count(a => a == "r ok")} ok, {answers.Count(a => a == $"r {ENOBUFS}")} ENOBUFS");
@@ -102,7 +101,7 @@ public sealed class LimitTests
             Assert.That(root.Stdout.Trim(), Is.EqualTo("still served"), "root's: " + root);
         });
         attacker.Kill(); // its blocked writes are interrupted: their data is released
-        Assert.That(SocketKit.Eventually(() => InUse(m, "held_bytes") == 0, TimeSpan.FromSeconds(10)), Is.True, $"held data back to 0: {InUse(m, "held_bytes")}");
+        Assert.That(Await.Eventually(() => InUse(m, "held_bytes") == 0, TimeSpan.FromSeconds(10)), Is.True, $"held data back to 0: {InUse(m, "held_bytes")}");
     }
 
     /// <summary>argv: MOUNT PATH N. Opens PATH N times with O_NONBLOCK (read-only for net/), keeps every fd, prints the
@@ -162,7 +161,7 @@ public sealed class LimitTests
             Assert.That(Refused(m, resource), Is.EqualTo(1));
         });
         // Closed (the scripts exited): counted back.
-        Assert.That(SocketKit.Eventually(() => InUse(m, resource) == inUseAfter, TimeSpan.FromSeconds(10)), Is.True, $"{resource} in use {InUse(m, resource)}");
+        Assert.That(Await.Eventually(() => InUse(m, resource) == inUseAfter, TimeSpan.FromSeconds(10)), Is.True, $"{resource} in use {InUse(m, resource)}");
     }
 
     /// <summary>argv: HANDOFF N. Opens N handoff connections (all kept), asks each for a socket,
@@ -210,7 +209,7 @@ public sealed class LimitTests
             Assert.That(root.Stdout.Trim(), Is.EqualTo("0"), "root: " + root);
             Assert.That(Refused(m, "handoffs"), Is.EqualTo(1));
         });
-        Assert.That(SocketKit.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True, "connections counted back");
+        Assert.That(Await.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True, "connections counted back");
     }
 
     /// <summary>argv: HANDOFF [PATH]. One request, then nothing: prints its errno, then "eof" when the daemon closes.</summary>
@@ -231,7 +230,7 @@ public sealed class LimitTests
         using var m = new NetnsfsMount("create,allow_other,mode=0777,handoff_idle=1");
         var r = AsUser(65534, IdleHandoff, HandoffOf(m));
         Assert.That(r.Stdout, Is.EqualTo("reply 0\neof\n"), r.ToString());
-        Assert.That(SocketKit.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Await.Eventually(() => InUse(m, "handoffs") == 0, TimeSpan.FromSeconds(10)), Is.True);
     }
 
     [Test]
@@ -401,7 +400,7 @@ public sealed class LimitTests
             Assert.That(InUse(m, "listeners"), Is.EqualTo(count));
         });
         // The one open snapshot left is the status file being read for this.
-        Assert.That(SocketKit.Eventually(() => InUse(m, "snapshots") == 1, TimeSpan.FromSeconds(10)), Is.True, "the listing went at releasedir");
+        Assert.That(Await.Eventually(() => InUse(m, "snapshots") == 1, TimeSpan.FromSeconds(10)), Is.True, "the listing went at releasedir");
     }
     [Test]
     public void Nobody_cannot_make_more_namespaces_than_the_per_user_cap()

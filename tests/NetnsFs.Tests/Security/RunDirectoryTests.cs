@@ -1,6 +1,5 @@
 using System.Text.Json;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -37,7 +36,7 @@ public sealed class RunDirectoryTests
     private static Dictionary<string, string> TamperAs(TempDir tmp, string uid, string gid, string runDir)
     {
         string script = SocketKit.WriteFile(tmp, "tamper.py", TamperPy);
-        var r = SocketKit.Exec("setpriv", [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--", SocketKit.Python3, "-u", script, runDir]);
+        var r = Run.Process("setpriv", [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "--", Run.Python3, "-u", script, runDir]);
         return SocketKit.Json(r).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 
@@ -83,7 +82,7 @@ public sealed class RunDirectoryTests
         Assert.That(FileStatusOf(socketPath), Is.EqualTo((0u, 4321u)));
         Assert.That(File.GetUnixFileMode(socketPath), Is.EqualTo((UnixFileMode)0x1B0), "srw-rw----");
         string ask = SocketKit.WriteFile(tmp, "ask.py", "import sys, netnsfs\nprint(netnsfs.socket(sys.argv[1], 'inet;stream;tcp').family)\n");
-        var r = SocketKit.Exec("setpriv", ["--reuid=1234", "--regid=4321", "--clear-groups", "--", SocketKit.Python3, "-u", ask, m.Dir], env: ClientModules.PythonPath(tmp));
+        var r = Run.Process("setpriv", ["--reuid=1234", "--regid=4321", "--clear-groups", "--", Run.Python3, "-u", ask, m.Dir], env: ClientModules.PythonPath(tmp));
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.EqualTo("2"), "a member gets sockets through the handoff");
     }

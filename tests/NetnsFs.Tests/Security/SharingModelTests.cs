@@ -1,4 +1,3 @@
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -45,7 +44,7 @@ public sealed class SharingModelTests
         Assert.That(Lines(own), Is.EqualTo($"tcp/listen/8080 11\nunix/listen/@{name} 11"), "1234 listens (no client yet: EAGAIN)\n" + own);
 
         // A client queues in 1234's backlog before anyone else opens the path.
-        using var client = new Background("nsenter", [$"--net={m["ns"]}", "--", SocketKit.Python3, "-u", "-c",
+        using var client = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", "-c",
             "import socket, time\ns = socket.create_connection(('127.0.0.1', 8080))\nprint('connected', flush=True)\ntime.sleep(120)"]);
         client.WaitLine(l => l == "connected", TimeSpan.FromSeconds(30));
 

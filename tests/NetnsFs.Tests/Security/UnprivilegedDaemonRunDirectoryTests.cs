@@ -1,4 +1,3 @@
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
@@ -56,7 +55,7 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
             }
             // The daemon's own user gets sockets (the client trusts the server: it owns the mount).
             string ask = SocketKit.WriteFile(tmp, "ask.py", "import sys, netnsfs\nprint(netnsfs.socket(sys.argv[1], 'inet;stream;tcp').family)\n");
-            var r = SocketKit.Exec("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", SocketKit.Python3, "-u", ask, m.Dir], env: ClientModules.PythonPath(tmp));
+            var r = Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", Run.Python3, "-u", ask, m.Dir], env: ClientModules.PythonPath(tmp));
             Assert.That(r.ExitCode, Is.Zero, r.ToString());
             Assert.That(r.Stdout.Trim(), Is.EqualTo("2"), r.ToString());
             m.Dispose();

@@ -16,7 +16,7 @@ public static class HeldWritesKit
     /// returned, and keeps the file open. Then reads the mount's held_writes, sends SIGNAL to the
     /// daemon and waits (pidfd, at most 30 s) for it to exit; then reads the accepted end to its end
     /// (an error, EOF, or nothing for 30 s once the daemon is gone, 2 s if it is not).</summary>
-    private const string Script = """
+    private const string Script = $$"""
         import errno, json, os, select, signal, socket, subprocess, sys, time
         M, daemon, sig, uid = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3]), int(sys.argv[4])
         WRITER = '''
@@ -38,8 +38,7 @@ public static class HeldWritesKit
         except OSError:
             pass
         '''
-        def status():
-            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)
+        {{PyFunctions.Status}}
         srv = socket.socket()
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         srv.bind(('127.0.0.1', 0))
@@ -51,7 +50,7 @@ public static class HeldWritesKit
         w = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd='/')
         conn, _ = srv.accept()
         acked = json.loads(w.stdout.readline())['acked']
-        held = int(status()['held_writes'])
+        held = int(status(M)['held_writes'])
         pidfd = os.pidfd_open(daemon)
         t0 = time.monotonic()
         os.kill(daemon, sig)

@@ -47,7 +47,7 @@ public sealed class ListenerTests
             echo "served $n"
             """;
         using var bash = new Background("/bin/bash", ["-c", server, "server", m.Dir]);
-        Assert.That(SocketKit.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7000"), Wait), Is.True,
+        Assert.That(Await.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7000"), Wait), Is.True,
             $"the first open makes the listener, listed under tcp/listen:\n{bash}");
 
         var replies = SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, ManyClientsPy, "100", "7000"))
@@ -65,7 +65,7 @@ public sealed class ListenerTests
         Assert.That(bash.ExitCode, Is.Zero, bash.ToString());
         Assert.That(bash.Lines, Does.Contain("served 100"));
         Assert.That(m.Status["listeners"], Is.EqualTo("1"), "the listener outlives the loop's opens");
-        Assert.That(SocketKit.Eventually(() => m.Status["sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True, "every accepted socket was closed");
+        Assert.That(Await.Eventually(() => m.Status["sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True, "every accepted socket was closed");
     }
 
     private const string NonBlockingAcceptPy = """
@@ -126,7 +126,7 @@ public sealed class ListenerTests
         Assert.That(again.GetProperty("result").GetString(), Is.EqualTo("EAGAIN"), "the listener exists but its queue is empty");
 
         string clientScript = SocketKit.WriteFile(tmp, "client.py", ConnectAndWaitPy);
-        using var client = new Background("nsenter", [$"--net={m["ns"]}", "--", SocketKit.Python3, "-u", clientScript, "7001"]);
+        using var client = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", clientScript, "7001"]);
         client.WaitReady();
         var accepted = SocketKit.Json(SocketKit.Python(tmp, AcceptOnceNonBlockingPy, m["tcp/listen/7001"]));
         Assert.That(accepted.GetProperty("result").GetString(), Is.EqualTo("accepted"));
@@ -163,13 +163,13 @@ public sealed class ListenerTests
         using var tmp = new TempDir("sock");
         using var m = new NetnsfsMount("create");
         string blocked = SocketKit.WriteFile(tmp, "blocked.py", BlockedAcceptPy);
-        using var waiter = new Background(SocketKit.Python3, ["-u", blocked, m["tcp/listen/7002"]]);
+        using var waiter = new Background(Run.Python3, ["-u", blocked, m["tcp/listen/7002"]]);
         waiter.WaitReady();
-        Assert.That(SocketKit.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7002"), Wait), Is.True, "listed while it listens");
+        Assert.That(Await.Eventually(() => SocketKit.Ls(m["tcp/listen"]).Contains("7002"), Wait), Is.True, "listed while it listens");
         Assert.That(SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, TryConnectPy, "::1", "7003")).GetString(), Is.EqualTo("ECONNREFUSED"), "a port nobody listens on is refused (sanity)");
-        Thread.Sleep(300); // the open is waiting in the daemon by now
+        Await.Deferred(m, 1, "the blocking open of tcp/listen/7002 to wait in the daemon for a client");
 
-        var rm = SocketKit.Exec("rm", [m["tcp/listen/7002"]], Wait);
+        var rm = Run.Process("rm", [m["tcp/listen/7002"]], Wait);
         Assert.That(rm.ExitCode, Is.Zero, rm.ToString());
 
         var line = waiter.WaitLine(l => l.StartsWith('{'), TimeSpan.FromSeconds(5));
@@ -179,7 +179,7 @@ public sealed class ListenerTests
         Assert.That(m.Status["listeners"], Is.EqualTo("0"));
         Assert.That(SocketKit.Json(SocketKit.PythonIn(m["ns"], tmp, TryConnectPy, "127.0.0.1", "7002")).GetString(), Is.EqualTo("ECONNREFUSED"),
             "the socket is really closed in the namespace");
-        var again = SocketKit.Exec("rm", [m["tcp/listen/7002"]], Wait);
+        var again = Run.Process("rm", [m["tcp/listen/7002"]], Wait);
         Assert.That(again.ExitCode, Is.Not.Zero, "a second rm finds nothing to remove");
     }
 
@@ -200,7 +200,7 @@ public sealed class ListenerTests
             "the namespace has a socket listening on that port");
 
         string client = SocketKit.WriteFile(tmp, "client.py", ConnectAndWaitPy);
-        using var c = new Background("nsenter", [$"--net={m["ns"]}", "--", SocketKit.Python3, "-u", client, ports[0]]);
+        using var c = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", client, ports[0]]);
         c.WaitReady();
         var accepted = SocketKit.Json(SocketKit.Python(tmp, AcceptOnceNonBlockingPy, m[$"tcp/listen/{port}"]));
         Assert.That(accepted.GetProperty("result").GetString(), Is.EqualTo("accepted"), "the real port's path accepts from that listener");
@@ -238,8 +238,8 @@ public sealed class ListenerTests
         using var m = new NetnsfsMount("create");
         string name = SocketKit.UniqueName("netnsfs-l-");
         string acceptScript = SocketKit.WriteFile(tmp, "accept.py", UnixAcceptPy);
-        using var server = new Background(SocketKit.Python3, ["-u", acceptScript, m[$"unix/listen/@{name}"]]);
-        Assert.That(SocketKit.Eventually(() => SocketKit.Ls(m["unix/listen"]).Contains("@" + name), Wait), Is.True, $"listed under unix/listen:\n{server}");
+        using var server = new Background(Run.Python3, ["-u", acceptScript, m[$"unix/listen/@{name}"]]);
+        Assert.That(Await.Eventually(() => SocketKit.Ls(m["unix/listen"]).Contains("@" + name), Wait), Is.True, $"listed under unix/listen:\n{server}");
 
         var client = SocketKit.PythonIn(m["ns"], tmp, UnixClientPy, name);
         Assert.That(client.ExitCode, Is.Zero, client.ToString());

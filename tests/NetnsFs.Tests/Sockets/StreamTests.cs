@@ -104,7 +104,7 @@ public sealed class StreamTests
         using var servers = SocketKit.StartServers(m["ns"], tmp, "echo,127.0.0.1,7020");
         string script = SocketKit.WriteFile(tmp, "streams.js", NodeStreamsJs);
 
-        var r = SocketKit.Json(SocketKit.Exec("node", [script, m["tcp/127.0.0.1/7020"]], SocketKit.Long));
+        var r = SocketKit.Json(Run.Process("node", [script, m["tcp/127.0.0.1/7020"]], SocketKit.Long));
         Assert.That(r.TryGetProperty("error", out _), Is.False, r.ToString());
         Assert.That(r.GetProperty("total").GetInt32(), Is.EqualTo(300000));
         Assert.That(r.GetProperty("same").GetBoolean(), Is.True, "300 kB written by a WriteStream come back through a ReadStream intact");
@@ -253,7 +253,7 @@ public sealed class StreamTests
         using var m = new NetnsfsMount("create");
         using var servers = SocketKit.StartServers(m["ns"], tmp, "eof,127.0.0.1,7050");
 
-        var bash = SocketKit.Exec("/bin/bash", ["-c", HalfCloseBash, "client", m.Dir], Wait);
+        var bash = Run.Process("/bin/bash", ["-c", HalfCloseBash, "client", m.Dir], Wait);
         Assert.That(bash.ExitCode, Is.Zero, bash.ToString());
         string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("half-close payload"u8));
         Assert.That(bash.Stdout.Trim(), Is.EqualTo($"len=18 sha={sha}"), "echo shutdown > conn/self/ctl in the shell that holds the socket");

@@ -17,12 +17,11 @@ public sealed class WriteBehindTests
     /// "laterreset": the peer resets and one more (blocking) write is made; "unmount": the file is
     /// closed and the mount unmounted (and the daemon's exit awaited); else the file is closed. Then,
     /// after DELAY seconds, the accepted end is read to its end.</summary>
-    private const string WriterPy = """
+    private const string WriterPy = $$"""
         import errno, hashlib, json, mmap, os, select, socket, struct, subprocess, sys, threading, time
         M, mode = sys.argv[1], sys.argv[2]
         delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-        def status():
-            return dict(l.split('=', 1) for l in open(os.path.join(M, 'status')).read().split() if '=' in l)
+        {{PyFunctions.Status}}
         def read_all(conn, out):
             got, n, end = hashlib.sha256(), 0, 'eof'
             conn.settimeout(30)
@@ -94,7 +93,7 @@ public sealed class WriteBehindTests
             p = select.poll()
             p.register(fd, select.POLLOUT)
             pollout = any(ev & select.POLLOUT for _, ev in p.poll(0))
-            held = int(status()['held_writes'])
+            held = int(status(M)['held_writes'])
             if mode == 'laterreset':
                 reset(conn)
                 os.set_blocking(fd, True)
@@ -107,11 +106,14 @@ public sealed class WriteBehindTests
                 print(json.dumps({'again': again, 'held': held, **report}))
                 sys.exit(0)
             os.close(fd)
-            time.sleep(0.2)
-            lingering = int(status()['lingering_sockets'])
+            # The release reaches the daemon after close returns: wait until it is done with it (the
+            # file gone, and its held data either still sending or dropped).
+            await_status(M, 'the release of the closed file',
+                         lambda s: s['sockets'] == '0' and (s['lingering_sockets'] != '0' or s['held_writes'] == '0'), timeout=10)
+            lingering = int(status(M)['lingering_sockets'])
             if mode == 'unmount':
                 # The daemon ends the mount after umount returns: read only once it is gone.
-                daemon = os.pidfd_open(int(status()['pid']))
+                daemon = os.pidfd_open(int(status(M)['pid']))
                 subprocess.run(['umount', M], check=True)
                 select.select([daemon], [], [], 10)
             time.sleep(delay)
@@ -152,7 +154,7 @@ public sealed class WriteBehindTests
             Assert.That(j.GetProperty("same").GetBoolean(), Is.True, "in order and intact");
             Assert.That(j.GetProperty("end").GetString(), Is.EqualTo("eof"), "then a clean end");
         });
-        Assert.That(SocketKit.Eventually(() => m.Status["held_writes"] == "0" && m.Status["lingering_sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True,
+        Assert.That(Await.Eventually(() => m.Status["held_writes"] == "0" && m.Status["lingering_sockets"] == "0", TimeSpan.FromSeconds(5)), Is.True,
             "nothing held once the peer took it all");
     }
 
@@ -180,7 +182,7 @@ public sealed class WriteBehindTests
         Assert.That(j.GetProperty("again").GetBoolean(), Is.True, "answered data was held when the peer reset");
         Assert.That(j.GetProperty("next_write").GetString(), Is.EqualTo("ECONNRESET"),
             "the send of the held data met the reset; the next write reports it (a plain send would now say EPIPE)");
-        Assert.That(SocketKit.Eventually(() => m.Status["held_writes"] == "0", TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(Await.Eventually(() => m.Status["held_writes"] == "0", TimeSpan.FromSeconds(5)), Is.True);
     }
 
     [Test]
@@ -213,13 +215,12 @@ public sealed class WriteBehindTests
             Assert.That(j.GetProperty("end").GetString(), Is.EqualTo("ECONNRESET"), "the peer learns that data was lost");
             Assert.That(j.GetProperty("received").GetInt64(), Is.LessThan(j.GetProperty("sent").GetInt64()));
             Assert.That(File.ReadAllText(log), Does.Contain("of answered writes still unsent (nothing was taken for the linger time): resetting the connection"));
-            Assert.That(SocketKit.Eventually(() => DaemonSockets(m) <= socketsBefore, TimeSpan.FromSeconds(5)), Is.True,
+            Assert.That(Await.Eventually(() => DaemonSockets(m) <= socketsBefore, TimeSpan.FromSeconds(5)), Is.True,
                 $"the daemon let the socket go: {DaemonSockets(m)} sockets, {socketsBefore} before");
         });
     }
 
-    private static int DaemonSockets(NetnsfsMount m) =>
-        Load.LoadSupport.FdTargets(m.DaemonPid).Count(t => t.Contains("socket:", StringComparison.Ordinal));
+    private static int DaemonSockets(NetnsfsMount m) => ProcNet.SocketInodes(m.DaemonPid).Count;
 
     [Test]
     public void Linger_0_answers_a_write_only_with_what_the_socket_took()

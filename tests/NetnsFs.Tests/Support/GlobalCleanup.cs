@@ -12,7 +12,7 @@ public sealed class GlobalCleanup
 {
     [OneTimeSetUp]
     public void CheckRoot() =>
-        Assert.That(Environment.UserName == "root" || Mono.Unix.Native.Syscall.geteuid() == 0, Is.True, "the tests make real mounts and namespaces: run them as root");
+        Assert.That(Environment.UserName == "root" || Libc.geteuid() == 0, Is.True, "the tests make real mounts and namespaces: run them as root");
 
     [OneTimeTearDown]
     public void DetachLeftovers()

@@ -14,11 +14,4 @@ public static class Mounts
     /// <summary>Lazy unmount; safe to call on something not mounted.</summary>
     public static void Detach(string target) =>
         Run.Process("umount", ["-l", target], TimeSpan.FromSeconds(10));
-
-    public static void WaitUnmounted(string target, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (IsMounted(target) && DateTime.UtcNow < deadline)
-            Thread.Sleep(20);
-    }
 }

@@ -45,13 +45,7 @@ public static class Processes
         }
     }
 
-    public static bool WaitGone(int pid, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (IsAlive(pid) && DateTime.UtcNow < deadline)
-            Thread.Sleep(20);
-        return !IsAlive(pid);
-    }
+    public static bool WaitGone(int pid, TimeSpan timeout) => Await.Eventually(() => !IsAlive(pid), timeout);
 }
 
 /// <summary>A live netnsfs mount made by running the real binary as mount(8) would. Dispose
@@ -85,23 +79,23 @@ public sealed class NetnsfsMount : IDisposable
     public string this[string relative] => Path.Combine(Dir, relative);
 
     /// <summary>The status file as key=value pairs.</summary>
-    public Dictionary<string, string> Status =>
-        File.ReadAllLines(Path.Combine(Dir, "status"))
+    public Dictionary<string, string> Status => ReadStatus(Path.Combine(Dir, "status"));
+
+    /// <summary>A status file (the mount's, or a namespace directory's of a multi mount) as key=value pairs.</summary>
+    public static Dictionary<string, string> ReadStatus(string file) =>
+        File.ReadAllLines(file)
             .Where(l => l.Contains('=', StringComparison.Ordinal))
             .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+
+    /// <summary>A number of the status file (sockets, listeners, held_writes, deferred_requests, ...).</summary>
+    public long StatusNumber(string key) => long.Parse(Status[key], System.Globalization.CultureInfo.InvariantCulture);
 
     public bool DaemonAlive => Processes.IsAlive(DaemonPid);
 
     public int DaemonFdCount => Directory.GetFileSystemEntries($"/proc/{DaemonPid}/fd").Length;
 
     /// <summary>Waits up to <paramref name="timeout"/> for the daemon to exit.</summary>
-    public bool WaitDaemonExit(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DaemonAlive && DateTime.UtcNow < deadline)
-            Thread.Sleep(20);
-        return !DaemonAlive;
-    }
+    public bool WaitDaemonExit(TimeSpan timeout) => Processes.WaitGone(DaemonPid, timeout);
 
     public void Dispose()
     {
@@ -133,9 +127,8 @@ public sealed class NamespaceHolder : IDisposable
         var psi = new System.Diagnostics.ProcessStartInfo("unshare", ["--net", "--", "sleep", "3600"]) { UseShellExecute = false };
         _process = System.Diagnostics.Process.Start(psi)!;
         // unshare execs sleep: the pid stays, the namespace is the new one once exec happened.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (DateTime.UtcNow < deadline && !File.ReadAllText($"/proc/{Pid}/cmdline").StartsWith("sleep", StringComparison.Ordinal))
-            Thread.Sleep(10);
+        Await.Until(() => File.ReadAllText($"/proc/{Pid}/cmdline").StartsWith("sleep", StringComparison.Ordinal), TimeSpan.FromSeconds(5),
+            "unshare to exec sleep in the new namespace");
         Run.Checked(Run.Process("nsenter", [$"--net={Path}", "ip", "link", "set", "lo", "up"]));
     }
 

@@ -42,4 +42,20 @@ internal static class PyFunctions
                 got += d
             return got
         """;
+
+    /// <summary>`status(mount)`: the mount's status file as a dict of strings; `await_status(mount,
+    /// what, ok, timeout=20)`: waits until ok(that dict) holds, else fails (SystemExit) saying what it
+    /// waited for (needs `import os, time`). What the daemon says, instead of a sleep.</summary>
+    public const string Status = """
+        def status(mount):
+            with open(os.path.join(mount, 'status')) as f:
+                return dict(l.split('=', 1) for l in f.read().split() if '=' in l)
+
+        def await_status(mount, what, ok, timeout=20):
+            deadline = time.monotonic() + timeout
+            while not ok(status(mount)):
+                if time.monotonic() > deadline:
+                    raise SystemExit('waited %s s for %s; status: %s' % (timeout, what, status(mount)))
+                time.sleep(0.01)
+        """;
 }

@@ -12,7 +12,7 @@ public sealed record RunResult(int ExitCode, string Stdout, string Stderr, TimeS
 public static class Run
 {
     /// <summary>How every test process is started, whether run to its end here or kept running
-    /// (Sockets.Background): no shell, all three pipes redirected, <paramref name="env"/> added to
+    /// (Support.Background): no shell, all three pipes redirected, <paramref name="env"/> added to
     /// the test's environment.</summary>
     public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
@@ -68,9 +68,16 @@ public static class Run
     public static RunResult Bash(string script, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
         Process("/bin/bash", ["-c", script], timeout, env: env);
 
-    /// <summary>python3 -c SCRIPT ARGS...</summary>
-    public static RunResult Python(string script, params string[] args) =>
-        Process("python3", ["-c", script, .. args], TimeSpan.FromSeconds(120));
+    /// <summary>The system's python3: starts fast, and other users may run it (unlike a pyenv shim
+    /// in root's home, which nobody may not read).</summary>
+    public static readonly string Python3 = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    /// <summary>python3 -c SCRIPT ARGS... (killed after 120 s).</summary>
+    public static RunResult Python(string script, params string[] args) => Python(script, TimeSpan.FromSeconds(120), args);
+
+    /// <summary>python3 -c SCRIPT ARGS..., killed after <paramref name="timeout"/>.</summary>
+    public static RunResult Python(string script, TimeSpan timeout, params string[] args) =>
+        Process(Python3, ["-c", script, .. args], timeout);
 
     public static RunResult Checked(RunResult r)
     {

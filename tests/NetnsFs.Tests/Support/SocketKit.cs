@@ -1,23 +1,13 @@
 using System.Text.Json;
-using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Sockets;
+namespace NetnsFs.Tests.Support;
 
-/// <summary>What the socket, lifetime and handoff tests share: small servers that run inside a
-/// namespace, scripts in temporary files, polling with a deadline.</summary>
+/// <summary>What the socket, lifetime, handoff and security tests share: small servers that run
+/// inside a namespace, scripts in temporary files, their JSON output.</summary>
 public static class SocketKit
 {
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
-
-    /// <summary>The system's python3: starts fast, and other users may run it (unlike a shim in
-    /// root's home).</summary>
-    public static readonly string Python3 = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-
-    /// <summary>Runs a program to its end with all it printed (Support.Run.Process, killed after
-    /// <paramref name="timeout"/>, default <see cref="Long"/>).</summary>
-    public static RunResult Exec(string file, IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null) =>
-        Run.Process(file, args, timeout ?? Long, env: env);
 
     /// <summary>Servers to run inside a namespace (nsenter). Each argument is one service:
     /// echo,ADDR,PORT | id,ADDR,PORT,TAG | eof,ADDR,PORT | hold,ADDR,PORT | chunks,ADDR,PORT |
@@ -174,7 +164,7 @@ public static class SocketKit
         string script = Path.Combine(dir.Path, "servers.py");
         if (!File.Exists(script))
             File.WriteAllText(script, ServersPy);
-        var b = new Background("nsenter", [$"--net={nsPath}", "--", Python3, "-u", script, .. specs]);
+        var b = new Background("nsenter", [$"--net={nsPath}", "--", Run.Python3, "-u", script, .. specs]);
         try
         {
             b.WaitReady();
@@ -192,7 +182,7 @@ public static class SocketKit
     {
         string path = Path.Combine(dir.Path, $"script-{Guid.NewGuid():N}.py");
         File.WriteAllText(path, script);
-        return Exec(Python3, ["-u", path, .. args]);
+        return Run.Process(Run.Python3, ["-u", path, .. args]);
     }
 
     /// <summary>As <see cref="Python"/>, inside the namespace at <paramref name="nsPath"/>.</summary>
@@ -200,31 +190,17 @@ public static class SocketKit
     {
         string path = Path.Combine(dir.Path, $"script-{Guid.NewGuid():N}.py");
         File.WriteAllText(path, script);
-        return Exec("nsenter", [$"--net={nsPath}", "--", Python3, "-u", path, .. args]);
+        return Run.Process("nsenter", [$"--net={nsPath}", "--", Run.Python3, "-u", path, .. args]);
     }
 
     /// <summary>The last stdout line of a successful run, as JSON.</summary>
     public static JsonElement Json(RunResult r)
     {
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         Assert.That(last, Is.Not.Null, r.ToString());
         using var doc = JsonDocument.Parse(last!);
         return doc.RootElement.Clone();
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until true or the deadline; false if it never was.</summary>
-    public static bool Eventually(Func<bool> condition, TimeSpan timeout, int pollMs = 20)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (condition())
-                return true;
-            if (DateTime.UtcNow > deadline)
-                return false;
-            Thread.Sleep(pollMs);
-        }
     }
 
     /// <summary>The names `ls DIR` shows.</summary>

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Text;
-using NetnsFs.Tests.Support;
 using NUnit.Framework;
 
-namespace NetnsFs.Tests.Sockets;
+namespace NetnsFs.Tests.Support;
 
 /// <summary>A long-running helper process (a server inside a namespace, a daemon under test's
-/// client): its stdout lines are collected as they come. Dispose kills it and its children.</summary>
+/// client, a sample program): its stdout lines are collected as they come, its stdin is closed (it
+/// reads EOF). Dispose kills it and its children.</summary>
 public sealed class Background : IDisposable
 {
     /// <summary>How long to wait for a pipe's end after its process exited (a grandchild such as a
@@ -16,34 +16,50 @@ public sealed class Background : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly StringBuilder _stderr = new();
-    private readonly Lock _gate = new();
+    private readonly object _gate = new(); // a monitor: WaitLine sleeps on it until a line comes
     private readonly TaskCompletionSource _stdoutEof = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrEof = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Background(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    /// <param name="workingDirectory">Where it runs (default: the test's own directory); "/" for a
+    /// program that must not depend on where the tests were started (as a systemd unit would run it).</param>
+    public Background(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = Run.StartInfo(file, args, env);
+        if (workingDirectory is not null)
+            psi.WorkingDirectory = workingDirectory;
         Command = file + " " + string.Join(' ', psi.ArgumentList);
-        _process = new Process { StartInfo = psi };
+        _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         _process.OutputDataReceived += Collect(_stdoutEof, line => _lines.Add(line));
         _process.ErrorDataReceived += Collect(_stderrEof, line => _stderr.AppendLine(line));
+        _process.Exited += (_, _) => Wake();
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        _process.StandardInput.Close();
     }
 
     /// <summary>A pipe's line handler: each line is added under the gate (tests read the lines while
-    /// they come); the pipe's end completes <paramref name="eof"/>.</summary>
+    /// they come) and wakes <see cref="WaitLine"/>; the pipe's end completes <paramref name="eof"/>.</summary>
     private DataReceivedEventHandler Collect(TaskCompletionSource eof, Action<string> add) => (_, e) =>
     {
         if (e.Data is null)
         {
             eof.TrySetResult();
+            Wake();
             return;
         }
         lock (_gate)
+        {
             add(e.Data);
+            Monitor.PulseAll(_gate);
+        }
     };
+
+    private void Wake()
+    {
+        lock (_gate)
+            Monitor.PulseAll(_gate);
+    }
 
     public string Command { get; }
 
@@ -76,26 +92,33 @@ public sealed class Background : IDisposable
     /// <summary>Waits (bounded) until both output pipes reached their end.</summary>
     private void Drain() => Task.WaitAll([_stdoutEof.Task, _stderrEof.Task], DrainTimeout);
 
-    /// <summary>The first stdout line that matches; fails the test (with the output) on timeout or exit.</summary>
+    /// <summary>The first stdout line that matches, woken by each line as it comes; fails the test
+    /// (with the output) on timeout or exit.</summary>
     public string WaitLine(Func<string, bool> match, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var sw = Stopwatch.StartNew();
         while (true)
         {
-            var found = Lines.FirstOrDefault(match);
-            if (found is not null)
-                return found;
-            if (_process.HasExited)
+            lock (_gate)
             {
-                Drain();
-                found = Lines.FirstOrDefault(match);
+                var found = _lines.FirstOrDefault(match);
                 if (found is not null)
                     return found;
-                Assert.Fail($"exited (code {_process.ExitCode}) before the expected line:\n{this}");
+                var left = timeout - sw.Elapsed;
+                if (!_process.HasExited && left > TimeSpan.Zero)
+                {
+                    // A line, the exit or the pipe's end pulses; the bound only re-checks the clock.
+                    Monitor.Wait(_gate, left);
+                    continue;
+                }
             }
-            if (DateTime.UtcNow > deadline)
+            if (sw.Elapsed >= timeout)
                 Assert.Fail($"no expected line within {timeout}:\n{this}");
-            Thread.Sleep(10);
+            Drain();
+            var last = Lines.FirstOrDefault(match);
+            if (last is not null)
+                return last;
+            Assert.Fail($"exited (code {_process.ExitCode}) before the expected line:\n{this}");
         }
     }
 
@@ -109,6 +132,9 @@ public sealed class Background : IDisposable
         Drain();
         return true;
     }
+
+    /// <summary>The exit code once it exited, or null if it still runs after <paramref name="timeout"/>.</summary>
+    public int? WaitExitCode(TimeSpan timeout) => WaitExit(timeout) ? ExitCode : null;
 
     public void Kill(bool entireTree = true)
     {
