@@ -99,10 +99,10 @@ public sealed class MptcpTests
         using var tmp = new TempDir("mptcp");
         using var m = new NetnsfsMount("create");
         string server = SocketKit.WriteFile(tmp, "mptcp-server.py", ServerPy);
-        using var servers = new Background("nsenter", [$"--net={m["ns"]}", "--", SocketKit.Python3, "-u", server, "7310"]);
+        using var servers = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", server, "7310"]);
         servers.WaitReady();
 
-        var r = SocketKit.Json(SocketKit.Python(tmp, MountPy, m.Dir, SocketKit.Python3, "7310", "7311"));
+        var r = SocketKit.Json(SocketKit.Python(tmp, MountPy, m.Dir, Run.Python3, "7310", "7311"));
 
         Assert.That(r.GetProperty("dial_reply").GetString(), Is.EqualTo("mptcp:hello"),
             "the server's side of the connection is MPTCP: the daemon's dialled socket spoke MPTCP, it did not fall back");
