@@ -21,18 +21,14 @@ public sealed class Listener : IReadinessListener
     private readonly ulong _engineKey;
     private bool _closed;
 
-    public Listener(string name, NetSocket socket, ReadinessEngine engine, uint owner)
+    public Listener(NetSocket socket, ReadinessEngine engine, uint owner)
     {
-        Name = name;
         Owner = owner;
         Socket = socket;
         _engine = engine;
         LocalAddress = socket.LocalAddress();
         _engineKey = engine.Register(socket.Fd, this);
     }
-
-    /// <summary>The name under listen/ (its port, or @NAME).</summary>
-    public string Name { get; }
 
     public NetSocket Socket { get; }
 
@@ -44,10 +40,6 @@ public sealed class Listener : IReadinessListener
     public bool IsUsableBy(uint uid) => uid == 0 || uid == Owner;
 
     public SockAddr LocalAddress { get; }
-
-    public long Accepted => Interlocked.Read(ref _accepted);
-
-    private long _accepted;
 
     /// <summary>Accepts one connection for an OPEN by <paramref name="caller"/> (the accepted socket's
     /// file is made with its credentials, which owner matches read); <paramref name="accepted"/> answers it.</summary>
@@ -83,7 +75,6 @@ public sealed class Listener : IReadinessListener
             req.ReplyError((Errno)(-fd));
             return true;
         }
-        Interlocked.Increment(ref _accepted);
         accepted(req, NetSocket.Adopt(fd, Socket.Kind));
         return true;
     }

@@ -31,7 +31,7 @@ public sealed class ListenerRegistry(ReadinessEngine engine)
                 return Usable(existing, key, uid);
             var socket = open();
             string realKey = keyOfBound(socket);
-            var listener = new Listener(realKey[(realKey.LastIndexOf('/') + 1)..], socket, engine, uid);
+            var listener = new Listener(socket, engine, uid);
             _byKey[realKey] = listener;
             return listener;
         }

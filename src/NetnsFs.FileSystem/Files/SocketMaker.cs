@@ -23,9 +23,9 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
 
     /// <summary>Starts making a socket as <paramref name="caller"/>; <paramref name="done"/> gets the result. When <paramref name="waitForConnect"/>
     /// is false, a connect that is under way is returned at once (O_NONBLOCK opens).</summary>
-    public IDisposable Make(SocketRecipe recipe, Caller caller, bool waitForConnect, Action<Made> done)
+    public IOperation Make(SocketRecipe recipe, Caller caller, bool waitForConnect, Action<Made> done)
     {
-        var op = new Operation(done);
+        var op = new Completion<Made>(done, Discard);
         switch (recipe)
         {
             case TripleRecipe t:
@@ -69,13 +69,13 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         }
     }
 
-    private void ConnectTo(Operation op, HostDialRecipe d, IPAddress address, Caller caller, bool wait)
+    private void ConnectTo(Completion<Made> op, HostDialRecipe d, IPAddress address, Caller caller, bool wait)
     {
         var target = SockAddr.FromIp(address, d.Port);
         Connect(op, d.Kind with { Family = target.Family }, target, caller, wait);
     }
 
-    private void Connect(Operation op, SocketKind kind, SockAddr target, Caller caller, bool wait)
+    private void Connect(Completion<Made> op, SocketKind kind, SockAddr target, Caller caller, bool wait)
     {
         var made = Create(kind, caller);
         if (made.Socket is not { } socket)
@@ -95,8 +95,7 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
             }
             return;
         }
-        op.Own(socket);
-        op.Attach(ConnectWaiter.Start(socket, in target, engine, caller, e =>
+        var waiter = ConnectWaiter.Start(socket, in target, engine, caller, e =>
         {
             if (e == 0)
                 op.Complete(new Made(0, socket, false));
@@ -105,63 +104,14 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                 socket.Dispose();
                 op.Complete(new Made(e, null, false));
             }
-        }));
+        });
+        // Attached and owned once its start returned: cancelled meanwhile (an interrupt while the
+        // lookup's answer started it on the readiness thread), the wait is dropped and then the
+        // socket closed, here, not under the connect's feet; cancelled later, in the same order.
+        op.Attach(waiter);
+        op.Own(socket);
     }
 
-    /// <summary>One making in flight: completes once; disposing it cancels and frees what it holds.</summary>
-    private sealed class Operation(Action<Made> done) : IDisposable
-    {
-        private readonly Lock _lock = new();
-        private IDisposable? _step;
-        private NetSocket? _owned;
-        private bool _over;
-
-        public void Attach(IDisposable step)
-        {
-            lock (_lock)
-            {
-                if (_over)
-                    step.Dispose();
-                else
-                    _step = step;
-            }
-        }
-
-        /// <summary>A socket that is closed if the making is cancelled before it is delivered.</summary>
-        public void Own(NetSocket socket)
-        {
-            lock (_lock)
-            {
-                if (!_over)
-                    _owned = socket;
-            }
-        }
-
-        public void Complete(Made made)
-        {
-            lock (_lock)
-            {
-                if (_over)
-                {
-                    made.Socket?.Dispose();
-                    return;
-                }
-                _over = true;
-                _owned = null;
-            }
-            done(made);
-        }
-
-        public void Dispose()
-        {
-            lock (_lock)
-            {
-                if (_over)
-                    return;
-                _over = true;
-                _step?.Dispose();
-                _owned?.Dispose();
-            }
-        }
-    }
+    /// <summary>A made socket that nobody takes (the open was interrupted first) is closed.</summary>
+    private static void Discard(Made made) => made.Socket?.Dispose();
 }

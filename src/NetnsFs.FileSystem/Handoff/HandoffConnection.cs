@@ -127,34 +127,30 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
                 continue;
             }
             _lastActive = Environment.TickCount64;
-            var pending = new Pending();
+            Completion<Served>? pending = null;
+            pending = new Completion<Served>(served => Finished(pending!, served, path), served => served.Socket?.Dispose());
             _inFlight = pending;
             _serving = true; // an answer given at once (a refusal) must not read on from inside it
             IDisposable? making;
             try
             {
-                making = _server.Serve(_peer, path, (e, s, text) => Finished(pending, e, s, text, path));
+                making = _server.Serve(_peer, path, (e, s, text) => pending.Complete(new Served(e, s, text)));
             }
             finally
             {
                 _serving = false;
             }
-            if (_inFlight == pending)
-                pending.Making = making;
-            else
-                making?.Dispose();
+            if (making is not null)
+                pending.Attach(making); // cancelled with the request, or at once if it is over already
         }
     }
 
-    private sealed class Pending : IDisposable
-    {
-        public IDisposable? Making { get; set; }
+    /// <summary>What the socket service answered one request with.</summary>
+    private readonly record struct Served(Errno Error, NetSocket? Socket, string Text);
 
-        public void Dispose() => Making?.Dispose();
-    }
-
-    private void Finished(Pending pending, Errno e, NetSocket? socket, string text, string path)
+    private void Finished(Completion<Served> pending, Served served, string path)
     {
+        var (e, socket, text) = served;
         lock (_lock)
         {
             if (_closed || _inFlight != pending)

@@ -10,16 +10,18 @@ namespace NetnsFs.Net.Names;
 /// <summary>One name lookup for a namespace: its hosts file, then its nameservers over a UDP socket
 /// made inside it (never the daemon's own resolver). Asynchronous: answers arrive on the readiness
 /// engine's thread, timeouts on a timer; nobody waits. <paramref name="done"/> is called exactly
-/// once: an address, or ENOENT (no such name, or the namespace was removed meanwhile), ETIMEDOUT,
-/// or the socket's error. The timer's callback is guarded: whatever goes wrong in it fails this
-/// lookup (EIO) and is logged, never reaching the thread pool (which would end the daemon).</summary>
-public sealed class DnsLookup : IReadinessListener, IDisposable
+/// once (a <see cref="Completion{T}"/>): an address, or ENOENT (no such name, or the namespace was
+/// removed meanwhile), ETIMEDOUT, or the socket's error. The timer's callback is guarded: whatever
+/// goes wrong in it fails this lookup (EIO) and is logged, never reaching the thread pool (which
+/// would end the daemon). Its lock orders the tries (socket, server, attempt, timer) of the
+/// readiness thread, the timer and a cancel; the answer is given after it is let go.</summary>
+public sealed class DnsLookup : IReadinessListener, IOperation
 {
     private readonly NetNamespace _ns;
     private readonly ReadinessEngine _engine;
     private readonly ResolverConfig _config;
     private readonly string _name;
-    private readonly Action<Errno, IPAddress?> _done;
+    private readonly Completion<(Errno Error, IPAddress? Address)> _end;
     private readonly ILogger? _log;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[1500];
@@ -30,9 +32,8 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     private int _attempt;
     private ushort _type = DnsMessage.TypeA;
     private ushort _id;
-    private bool _finished;
     private Errno _lastError = Errno.ETIMEDOUT;
-    private (Errno Error, IPAddress? Address)? _result; // set when it ends, taken by Deliver
+    private (Errno Error, IPAddress? Address)? _result; // claimed under the lock, delivered after it
 
     private DnsLookup(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log)
     {
@@ -41,8 +42,10 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         _engine = engine;
         _config = config;
         _name = name;
-        _done = done;
+        _end = new Completion<(Errno Error, IPAddress? Address)>(r => done(r.Error, r.Address));
     }
+
+    public bool IsOver => _end.IsOver;
 
     /// <summary>Starts a lookup; the returned handle cancels it (the caller was interrupted).</summary>
     public static DnsLookup Start(NetNamespace ns, ReadinessEngine engine, ResolverConfig config, string name, Action<Errno, IPAddress?> done, ILogger? log = null)
@@ -73,7 +76,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     /// <summary>Sends the current question to the current server (lock held).</summary>
     private void SendNext()
     {
-        while (!_finished)
+        while (!_end.IsOver)
         {
             if (_ns.IsDisposed)
             {
@@ -112,8 +115,9 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
                 return;
             }
             if (err == 0)
+                err = Watch();
+            if (err == 0)
             {
-                _key = _engine.Register(_socket.Fd, this);
                 int sent = _socket.Send(_buffer.AsSpan(0, len));
                 if (sent >= 0)
                 {
@@ -132,7 +136,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     {
         lock (_lock)
         {
-            if (_finished)
+            if (_end.IsOver)
                 return;
             _lastError = Errno.ETIMEDOUT;
             _server++;
@@ -151,7 +155,7 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     /// <summary>Takes what came on the socket (lock held).</summary>
     private void ReadAnswers()
     {
-        if (_finished || _socket is null)
+        if (_end.IsOver || _socket is null)
             return;
         while (true)
         {
@@ -206,9 +210,8 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
     /// against an interrupted open, and with it every deferred request of the mount.</summary>
     private void FinishLocked(Errno e, IPAddress? address)
     {
-        if (_finished)
+        if (!_end.TryClaim())
             return;
-        _finished = true;
         CloseSocket();
         _timer?.Dispose();
         _result = (e, address);
@@ -223,7 +226,23 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
             _result = null;
         }
         if (result is { } r)
-            _done(r.Error, r.Address);
+            _end.Deliver(r);
+    }
+
+    /// <summary>Registers the new socket before its query goes out, so no answer comes unseen; the
+    /// errno if it cannot be watched (max_user_watches): then the next server is tried, where a
+    /// throw would leave the lookup to its timer, or, from the first try, unanswered.</summary>
+    private Errno Watch()
+    {
+        try
+        {
+            _key = _engine.Register(_socket!.Fd, this);
+            return 0;
+        }
+        catch (NetException e)
+        {
+            return e.Errno;
+        }
     }
 
     private void CloseSocket()
@@ -237,13 +256,13 @@ public sealed class DnsLookup : IReadinessListener, IDisposable
         _socket = null;
     }
 
-    /// <summary>Cancels: no callback after this returns.</summary>
+    /// <summary>Cancels: no callback after this returns (unless one was under way already).</summary>
     public void Dispose()
     {
+        if (!_end.Cancel())
+            return;
         lock (_lock)
         {
-            _finished = true;
-            _result = null;
             CloseSocket();
             _timer?.Dispose();
         }

@@ -10,6 +10,11 @@ public static class DnsMessage
     public const ushort TypeA = 1;
     public const ushort TypeAaaa = 28;
 
+    /// <summary>Header flag bits (RFC 1035 4.1.1): a response, truncated, the response code.</summary>
+    private const ushort FlagResponse = 0x8000, FlagTruncated = 0x0200, RcodeMask = 0xF;
+
+    private const int RcodeNameError = 3, MaxLabel = 63, MaxName = 255;
+
     /// <summary>Writes a recursive query; returns its length, or 0 if the name cannot be encoded.</summary>
     public static int WriteQuery(Span<byte> buffer, ushort id, string name, ushort type)
     {
@@ -22,13 +27,19 @@ public static class DnsMessage
         int at = 12;
         foreach (var label in name.TrimEnd('.').Split('.'))
         {
-            if (label.Length is 0 or > 63)
+            if (label.Length is 0 or > MaxLabel)
                 return 0;
             buffer[at++] = (byte)label.Length;
             foreach (char c in label)
+            {
+                if (c > 0x7F)
+                    return 0; // a name on the wire is ASCII (IDNs travel as punycode)
                 buffer[at++] = (byte)c;
+            }
         }
         buffer[at++] = 0;
+        if (at - 12 > MaxName)
+            return 0;
         BinaryPrimitives.WriteUInt16BigEndian(buffer[at..], type);
         BinaryPrimitives.WriteUInt16BigEndian(buffer[(at + 2)..], 1); // IN
         return at + 4;
@@ -40,8 +51,17 @@ public static class DnsMessage
         Address,
         NoSuchName,
         NoAddress,
+
+        /// <summary>Not an answer to this query (another id, not a response, cut short or
+        /// malformed): ignored, the answer may still come.</summary>
         Malformed,
+
+        /// <summary>Any other response code (SERVFAIL, REFUSED, ...): the next server is asked.</summary>
         ServerFailure,
+
+        /// <summary>The server cut the answer (TC) before an address: over UDP the next server is
+        /// asked (no TCP fallback here).</summary>
+        Truncated,
     }
 
     public static Result ParseAnswer(ReadOnlySpan<byte> msg, ushort id, ushort type, out IPAddress? address)
@@ -50,31 +70,33 @@ public static class DnsMessage
         if (msg.Length < 12 || BinaryPrimitives.ReadUInt16BigEndian(msg) != id)
             return Result.Malformed;
         ushort flags = BinaryPrimitives.ReadUInt16BigEndian(msg[2..]);
-        if ((flags & 0x8000) == 0)
+        if ((flags & FlagResponse) == 0)
             return Result.Malformed;
-        int rcode = flags & 0xF;
-        if (rcode == 3)
+        int rcode = flags & RcodeMask;
+        if (rcode == RcodeNameError)
             return Result.NoSuchName;
         if (rcode != 0)
             return Result.ServerFailure;
         int qd = BinaryPrimitives.ReadUInt16BigEndian(msg[4..]);
         int an = BinaryPrimitives.ReadUInt16BigEndian(msg[6..]);
         int at = 12;
+        // Cut short: what it holds up to the cut may still carry the address.
+        var incomplete = (flags & FlagTruncated) != 0 ? Result.Truncated : Result.Malformed;
         for (int i = 0; i < qd; i++)
         {
             if (!SkipName(msg, ref at) || at + 4 > msg.Length)
-                return Result.Malformed;
+                return incomplete;
             at += 4;
         }
         for (int i = 0; i < an; i++)
         {
             if (!SkipName(msg, ref at) || at + 10 > msg.Length)
-                return Result.Malformed;
+                return incomplete;
             ushort rtype = BinaryPrimitives.ReadUInt16BigEndian(msg[at..]);
             int rdlen = BinaryPrimitives.ReadUInt16BigEndian(msg[(at + 8)..]);
             at += 10;
             if (at + rdlen > msg.Length)
-                return Result.Malformed;
+                return incomplete;
             if (rtype == type && ((type == TypeA && rdlen == 4) || (type == TypeAaaa && rdlen == 16)))
             {
                 address = new IPAddress(msg.Slice(at, rdlen));
@@ -82,12 +104,16 @@ public static class DnsMessage
             }
             at += rdlen;
         }
-        return Result.NoAddress;
+        return (flags & FlagTruncated) != 0 ? Result.Truncated : Result.NoAddress;
     }
 
+    /// <summary>Steps over a name: labels up to a root label or a compression pointer, which ends
+    /// the name where it stands. Pointers are never followed (owner names are not compared; the
+    /// id and the record type pick the answer), so a pointer loop cannot loop here.</summary>
     private static bool SkipName(ReadOnlySpan<byte> msg, ref int at)
     {
-        for (int guard = 0; guard < 128 && at < msg.Length; guard++)
+        int start = at;
+        while (at < msg.Length && at - start <= MaxName)
         {
             byte len = msg[at];
             if (len == 0)
@@ -100,6 +126,8 @@ public static class DnsMessage
                 at += 2;
                 return at <= msg.Length;
             }
+            if ((len & 0xC0) != 0)
+                return false; // label types 01 and 10 (RFC 6891 extended labels): none here
             at += 1 + len;
         }
         return false;

@@ -40,12 +40,16 @@ public sealed unsafe class ReadinessEngine : IDisposable
         _thread.Start();
     }
 
-    public int Count => _listeners.Count;
-
     /// <summary>Watches <paramref name="fd"/>; returns the key to unregister it with.</summary>
-    public ulong Register(int fd, IReadinessListener listener)
+    public ulong Register(int fd, IReadinessListener listener) => Register(fd, listener, out _);
+
+    /// <summary>As <see cref="Register(int, IReadinessListener)"/>, storing the key in
+    /// <paramref name="key"/> (a field of the listener) before the fd is added: its first event
+    /// may be delivered on this engine's thread before this returns, and a listener that finishes
+    /// there unregisters with the key it finds.</summary>
+    public ulong Register(int fd, IReadinessListener listener, out ulong key)
     {
-        ulong key = (ulong)Interlocked.Increment(ref _nextKey);
+        key = (ulong)Interlocked.Increment(ref _nextKey);
         _listeners[key] = listener;
         var ev = new EpollEvent
         {
@@ -54,8 +58,10 @@ public sealed unsafe class ReadinessEngine : IDisposable
         };
         if (epoll_ctl(_epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
         {
+            var e = NetException.FromLastError("epoll_ctl ADD");
             _listeners.TryRemove(key, out _);
-            throw NetException.FromLastError("epoll_ctl ADD");
+            key = 0;
+            throw e;
         }
         return key;
     }
@@ -85,11 +91,15 @@ public sealed unsafe class ReadinessEngine : IDisposable
         return epoll_ctl(_epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    /// <summary>Stops watching; call before closing the fd. Events already taken for it are dropped.</summary>
+    /// <summary>Stops watching; call before closing the fd. Events already taken for it are dropped.
+    /// Only a live key removes the fd: EPOLL_CTL_DEL names an fd, not a registration, and a second
+    /// or late call with a spent key would otherwise remove whatever the fd is registered as now
+    /// (the same socket, re-registered by the file that took it over from a connect), and that
+    /// registration would never report again.</summary>
     public void Unregister(int fd, ulong key)
     {
-        _listeners.TryRemove(key, out _);
-        epoll_ctl(_epfd, EPOLL_CTL_DEL, fd, null);
+        if (_listeners.TryRemove(key, out _))
+            epoll_ctl(_epfd, EPOLL_CTL_DEL, fd, null);
     }
 
     /// <summary>Delivers <see cref="IReadinessListener.OnReadiness"/>(<see cref="IoEvents.In"/>) to

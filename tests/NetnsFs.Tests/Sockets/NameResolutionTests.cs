@@ -7,21 +7,51 @@ namespace NetnsFs.Tests.Sockets;
 /// nameservers the mount was given (hosts=, resolv=), never the host's resolver.</summary>
 public sealed class NameResolutionTests
 {
+    /// <summary>Dials each name and reads its server's line. A step that takes longer than any
+    /// answer may (a lookup's tries are 2 x 2 s here) is cut by an alarm and reported as "HUNG in
+    /// open" or "HUNG in read", so that the test says where it stuck instead of running into the
+    /// script's 60 s limit with nothing to show.</summary>
     private const string DialByNamePy = $$"""
-        import errno, json, os, sys, time
+        import errno, json, os, signal, sys, time
         {{PyFunctions.ReadLine}}
         M = sys.argv[1]
+        class Hung(Exception):
+            pass
+        def on_alarm(sig, frame):
+            raise Hung()
+        signal.signal(signal.SIGALRM, on_alarm)
         def dial(host):
             t = time.monotonic()
+            step = 'open'
+            signal.alarm(20)
             try:
                 fd = os.open('%s/tcp/%s/7070' % (M, host), os.O_RDWR)
+                step = 'read'
+                data = read_line(fd)
+                os.close(fd)
+                return {'reply': data.decode().strip(), 'ms': (time.monotonic() - t) * 1000}
+            except Hung:
+                return {'error': 'HUNG in ' + step, 'ms': (time.monotonic() - t) * 1000}
             except OSError as e:
                 return {'error': errno.errorcode.get(e.errno, str(e.errno)), 'ms': (time.monotonic() - t) * 1000}
-            data = read_line(fd)
-            os.close(fd)
-            return {'reply': data.decode().strip(), 'ms': (time.monotonic() - t) * 1000}
+            finally:
+                signal.alarm(0)
         print(json.dumps({h: dial(h) for h in sys.argv[2:]}))
         """;
+
+    /// <summary>What the daemon was doing (its threads' wait channels, its status file): the
+    /// message of a dial that hung.</summary>
+    private static string DaemonState(NetnsfsMount m)
+    {
+        var lines = new List<string>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{m.DaemonPid}/task"))
+        {
+            string Read(string f) => File.Exists(Path.Combine(task, f)) ? File.ReadAllText(Path.Combine(task, f)).Trim() : "?";
+            lines.Add($"{Path.GetFileName(task)} {Read("comm")} wchan={Read("wchan")}");
+        }
+        lines.Add(string.Join('\n', m.Status.Select(kv => $"{kv.Key}={kv.Value}")));
+        return string.Join('\n', lines);
+    }
 
     [Test]
     public void Names_resolve_through_a_DNS_server_that_exists_only_inside_the_namespace()
@@ -34,6 +64,7 @@ public sealed class NameResolutionTests
         using var servers = SocketKit.StartServers(m["ns"], tmp, "dns,svc.netnsfs.test,127.0.0.1", $"id,127.0.0.1,7070,{tag}");
 
         var r = SocketKit.Json(SocketKit.Python(tmp, DialByNamePy, m.Dir, "svc.netnsfs.test", "nosuch.netnsfs.test", "fromhosts.netnsfs.test", "SVC.netnsfs.test"));
+        Assert.That(r.ToString(), Does.Not.Contain("HUNG"), () => $"{r}\n{DaemonState(m)}\n{string.Join('\n', servers.Lines)}");
 
         var svc = r.GetProperty("svc.netnsfs.test");
         Assert.That(svc.TryGetProperty("reply", out var reply) ? reply.GetString() : svc.ToString(), Is.EqualTo(tag), "the name's A record from the namespace's own DNS server");
