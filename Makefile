@@ -34,7 +34,8 @@ deps:
 
 # The pure parts (grammar, codecs, tables): no root, no /dev/fuse, no Python; any user may run them.
 # As root (CI) they run once, as nobody (uid 65534, no groups), from a copy of the build output in a
-# fresh directory under /tmp: that proves it, and works from a clone nobody may enter (/root/x, 0700).
+# fresh directory under /tmp (with a copy of src/, which the declaration check reads): that proves it,
+# and works from a clone nobody may enter (/root/x, 0700).
 # Once only, so CI's sum of "Passed: N" counts each unit test once.
 UNIT_PROJECT := tests/NetnsFs.UnitTests/NetnsFs.UnitTests.csproj
 UNIT_OUT     := tests/NetnsFs.UnitTests/bin/$(CONFIG)/net10.0
@@ -47,7 +48,7 @@ unit:
 unit-as-nobody:
 	$(DOTNET) build $(UNIT_PROJECT) -c $(CONFIG) --nologo -v q
 	@t=$$(mktemp -d /tmp/netnsfs-unit.XXXXXX) && trap 'rm -rf "$$t"' EXIT && \
-	cp -r $(UNIT_OUT) "$$t/bin" && chown -R $(NOBODY):$(NOBODY) "$$t" && chmod 0755 "$$t" && \
+	cp -r $(UNIT_OUT) "$$t/bin" && tar --exclude=bin --exclude=obj -cf - NetnsFs.sln src | tar -xf - -C "$$t" && chown -R $(NOBODY):$(NOBODY) "$$t" && chmod 0755 "$$t" && \
 	echo "unit tests as nobody (uid $(NOBODY)) in $$t" && cd "$$t" && \
 	setpriv --reuid=$(NOBODY) --regid=$(NOBODY) --clear-groups -- \
 	  env HOME="$$t" DOTNET_CLI_HOME="$$t" TMPDIR="$$t" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
@@ -80,7 +81,7 @@ demo: deps build
 publish:
 	$(DOTNET) publish src/NetnsFs.Cli/NetnsFs.Cli.csproj -c Release -r linux-x64 -p:NativeAot=true -o $(PUBLISH) --nologo
 
-# The NativeAOT binary needs no libMono.Unix.so: netnsfs calls only libc (checked with strace on
+# The NativeAOT binary needs no library beside it: netnsfs calls only libc (checked with strace on
 # a mount, dials, listeners and handoffs), so only the binary is installed.
 install: publish
 	@$(MAKE) --no-print-directory install-files

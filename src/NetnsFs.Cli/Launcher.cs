@@ -45,7 +45,7 @@ public static class Launcher
             // would be copied into it, and its copy would keep the mount alive after umount.
             string? started = Native.ReadLine(ready.Read, ReadyTimeoutMs);
             if (started != DaemonArgs.Started)
-                throw new FuseMountException(Mono.Unix.Native.Errno.EIO, started is null ? "the daemon did not start in time" : $"the daemon exited (code {ExitCodeOf(child)}) {started}".Trim());
+                throw new FuseMountException(NetnsFs.Interop.Errno.EIO, started is null ? "the daemon did not start in time" : $"the daemon exited (code {ExitCodeOf(child)}) {started}".Trim());
             if (direct)
                 FuseMounter.MountFd(fuseFd, cmd.MountPoint, mountOptions);
         }

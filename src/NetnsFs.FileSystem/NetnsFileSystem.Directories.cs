@@ -1,11 +1,11 @@
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem;
 

@@ -1,4 +1,3 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Nodes;
@@ -6,6 +5,7 @@ using NetnsFs.FileSystem.Paths;
 using NetnsFs.FileSystem.Service;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Identity;
 

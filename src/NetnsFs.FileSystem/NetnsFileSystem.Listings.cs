@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;

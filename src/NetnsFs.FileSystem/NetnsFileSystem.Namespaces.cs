@@ -1,10 +1,10 @@
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Mount;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net.Namespaces;
 
 namespace NetnsFs.FileSystem;

@@ -1,5 +1,4 @@
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Mount;
@@ -9,6 +8,7 @@ using NetnsFs.FileSystem.Service;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;

@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Net;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.Client;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
 using static NetnsFs.Interop.Libc;

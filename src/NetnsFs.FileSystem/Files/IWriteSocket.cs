@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 

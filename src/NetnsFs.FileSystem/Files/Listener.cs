@@ -1,5 +1,5 @@
 using NetnsFs.Net.Identity;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;

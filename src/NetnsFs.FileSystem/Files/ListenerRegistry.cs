@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;

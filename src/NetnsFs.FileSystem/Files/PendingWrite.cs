@@ -1,7 +1,7 @@
 using System.Buffers;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem.Files;
 

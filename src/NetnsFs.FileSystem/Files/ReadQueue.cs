@@ -1,5 +1,5 @@
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem.Files;

@@ -1,6 +1,6 @@
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 using Serilog;

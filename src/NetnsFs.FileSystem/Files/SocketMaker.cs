@@ -1,6 +1,6 @@
 using NetnsFs.Net.Identity;
 using System.Net;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Net;
 using NetnsFs.Net.Names;

@@ -1,6 +1,6 @@
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem.Files;
 

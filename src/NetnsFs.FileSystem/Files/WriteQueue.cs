@@ -1,6 +1,6 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using Serilog;
 
 namespace NetnsFs.FileSystem.Files;

@@ -1,7 +1,7 @@
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.Client;
 using NetnsFs.FileSystem.Limits;
+using NetnsFs.Interop;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.Client;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem.Handoff;
 

@@ -1,5 +1,5 @@
 using NetnsFs.Net.Identity;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;

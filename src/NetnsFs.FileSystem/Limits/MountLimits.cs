@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using Serilog;
 
 namespace NetnsFs.FileSystem.Limits;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using Serilog;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Limits;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
 using Serilog;

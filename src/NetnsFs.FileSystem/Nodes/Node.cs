@@ -82,7 +82,7 @@ public sealed class TextFileNode(string name, Node parent, Func<Caller, string> 
     public Func<Caller, string> Content { get; } = content;
 
     /// <summary>Applies one written command; returns 0 or the errno for the write.</summary>
-    public Func<string, Mono.Unix.Native.Errno>? Control { get; init; }
+    public Func<string, NetnsFs.Interop.Errno>? Control { get; init; }
 
     public override uint Mode => S_IFREG | permissions;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem.Paths;
 

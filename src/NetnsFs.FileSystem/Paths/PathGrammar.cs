@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem.Paths;

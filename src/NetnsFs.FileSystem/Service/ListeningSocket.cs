@@ -1,5 +1,5 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;

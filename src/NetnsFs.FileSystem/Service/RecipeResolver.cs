@@ -1,5 +1,5 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 
 namespace NetnsFs.FileSystem.Service;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using Serilog;

@@ -1,6 +1,6 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Limits;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem.Service;

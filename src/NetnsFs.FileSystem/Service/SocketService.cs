@@ -1,7 +1,7 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Sockets;

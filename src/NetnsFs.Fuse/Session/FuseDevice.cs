@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Native;
+using NetnsFs.Interop;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Fuse.Session;

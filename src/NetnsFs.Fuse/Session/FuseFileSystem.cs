@@ -1,5 +1,5 @@
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Fuse.Session;
 

@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
+using NetnsFs.Interop;
 
 namespace NetnsFs.Fuse.Session;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using Mono.Unix.Native;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
+using NetnsFs.Interop;
 using Serilog;
 
 namespace NetnsFs.Fuse.Session;

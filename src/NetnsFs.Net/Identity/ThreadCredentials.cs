@@ -1,4 +1,3 @@
-using Mono.Unix.Native;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Identity;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Net.Namespaces;

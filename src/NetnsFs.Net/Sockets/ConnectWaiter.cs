@@ -1,5 +1,5 @@
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
-using Mono.Unix.Native;
 using NetnsFs.Net.Readiness;
 
 namespace NetnsFs.Net.Sockets;

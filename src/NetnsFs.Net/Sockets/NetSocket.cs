@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;

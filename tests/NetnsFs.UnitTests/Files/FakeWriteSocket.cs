@@ -1,5 +1,5 @@
-using Mono.Unix.Native;
 using NetnsFs.FileSystem.Files;
+using NetnsFs.Interop;
 
 namespace NetnsFs.UnitTests.Files;
 

@@ -1,6 +1,6 @@
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
 using NUnit.Framework;

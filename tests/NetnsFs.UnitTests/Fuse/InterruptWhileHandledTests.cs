@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;

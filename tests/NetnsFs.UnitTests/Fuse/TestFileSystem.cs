@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;

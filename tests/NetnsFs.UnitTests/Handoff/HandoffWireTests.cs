@@ -1,5 +1,5 @@
 using System.Text;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Client;
 using NetnsFs.FileSystem.Handoff;
 using NUnit.Framework;

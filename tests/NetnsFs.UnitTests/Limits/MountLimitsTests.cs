@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Limits;
 using NUnit.Framework;
 using Serilog;

@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 using NUnit.Framework;
 

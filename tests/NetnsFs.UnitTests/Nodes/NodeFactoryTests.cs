@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;

@@ -1,5 +1,5 @@
 using System.Net;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
 using NUnit.Framework;
 

@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Mount;

@@ -1,4 +1,4 @@
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.Fuse.Abi;
 using NUnit.Framework;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
@@ -10,6 +10,7 @@ using NetnsFs.Net.Names;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
 using NetnsFs.UnitTests.Fuse;
+using NetnsFs.UnitTests.Support;
 using NUnit.Framework;
 using Serilog;
 
@@ -29,7 +30,7 @@ internal sealed class UnmountedFs : IDisposable
     /// <summary>The mount's root (0755) and its socket files (the root's read and write bits), as
     /// DaemonHost makes them for a mount without mode=.</summary>
     public static readonly MountLayout Layout = new(
-        (uint)Syscall.getuid(), (uint)Syscall.getgid(), ModeBits.DirectoryDefault, ModeBits.DirectoryDefault, ModeBits.DirectoryDefault & ModeBits.ReadWrite);
+        TestProcess.Uid, TestProcess.Gid, ModeBits.DirectoryDefault, ModeBits.DirectoryDefault, ModeBits.DirectoryDefault & ModeBits.ReadWrite);
 
     private readonly ReadinessEngine _engine;
     private readonly NetNamespace _ns;
