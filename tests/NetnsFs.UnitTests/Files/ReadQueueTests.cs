@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Mono.Unix.Native;
+using NetnsFs.Interop;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
