@@ -19,9 +19,13 @@ public sealed record CommandLine(string Source, string MountPoint, MountOptions 
                 optionLists.Add(args[i]);
             }
             else if (a.StartsWith("-o", StringComparison.Ordinal))
+            {
                 optionLists.Add(a[2..]);
+            }
             else if (a == "-f")
+            {
                 foreground = true;
+            }
             else if (a == "-d")
             {
                 foreground = true;
@@ -32,11 +36,18 @@ public sealed record CommandLine(string Source, string MountPoint, MountOptions 
                 // mount(8) passes -n (no mtab), -s (sloppy), -v (verbose) to helpers
             }
             else if (a == "--")
+            {
                 positional.AddRange(args[(i + 1)..]);
+            }
             else if (a.StartsWith('-') && a.Length > 1)
+            {
                 throw new UsageException($"unknown argument '{a}' (see netnsfs --help)");
+            }
             else
+            {
                 positional.Add(a);
+            }
+
             if (a == "--")
                 break;
         }

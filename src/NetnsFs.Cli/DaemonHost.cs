@@ -53,10 +53,15 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             return 1;
         }
         if (options.Multi)
+        {
             log.Information("netnsfs {Version} serving {MountPoint}: namespaces by mkdir, pid {Pid}", Program.Version, cmd.MountPoint, Environment.ProcessId);
+        }
         else
+        {
             log.Information("netnsfs {Version} serving {MountPoint}: network namespace {Inode} ({Origin}), pid {Pid}",
                 Program.Version, cmd.MountPoint, ns.Inode, ns.Origin, Environment.ProcessId);
+        }
+
         onReady?.Invoke("OK");
         session.Ended.Wait();
         _stopDeadline?.Dispose();

@@ -17,7 +17,9 @@ internal static unsafe class Native
         {
             if (int.TryParse(Path.GetFileName(entry), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int fd) &&
                 fd > 2 && Array.IndexOf(keep, fd) < 0)
+            {
                 fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
         }
     }
 

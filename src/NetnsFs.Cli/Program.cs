@@ -1,7 +1,7 @@
 using NetnsFs.Fuse.Mounting;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Namespaces;
-using NetnsFs.Interop;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;

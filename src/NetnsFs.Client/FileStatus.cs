@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using NetnsFs.Interop;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Client;

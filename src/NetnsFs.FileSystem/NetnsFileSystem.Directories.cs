@@ -63,7 +63,9 @@ public sealed partial class NetnsFileSystem
                 {
                     if (ListenerKey.TryParse(key, out var k) && PathGrammar.ListsListener(dir.Meaning, k, out string entry) &&
                         listed.Add(entry) && _grammar.Resolve(dir.Meaning, entry, out var meaning) == 0)
+                    {
                         Add(entry, meaning!);
+                    }
                 }
                 break;
             case ConnectionsDirectory:

@@ -13,7 +13,7 @@ namespace NetnsFs.FileSystem;
 
 /// <summary>The FUSE front end of the <see cref="SocketService"/>: OPEN and CREATE of socket files
 /// (the socket comes from the service, the file that relays it is made here), text snapshots, and
-/// data through open handles (<see cref="OpenFileTable"/>).</summary>
+/// data through open handles (<see cref="Mount.OpenFileTable"/>).</summary>
 public sealed partial class NetnsFileSystem
 {
     private const int O_NONBLOCK = NetnsFs.Interop.Libc.O_NONBLOCK;

@@ -1,9 +1,7 @@
 using NetnsFs.FileSystem.Handoff;
-using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Interop;
 using NetnsFs.Net;
-using NetnsFs.Net.Sockets;
 
 namespace NetnsFs.FileSystem;
 

@@ -6,7 +6,6 @@ using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.FileSystem.Service;
 using NetnsFs.Fuse.Abi;
-using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
 using NetnsFs.Interop;
 using NetnsFs.Net.Identity;

@@ -424,7 +424,10 @@ public sealed class RequestTarget : IDisposable
         var header = new FuseInHeader
         {
             Len = (uint)(RequestDecoder.InHeaderSize + Unsafe.SizeOf<FuseGetAttrIn>()),
-            Opcode = (uint)FuseOpcode.GetAttr, Unique = unique, NodeId = FuzzFileSystem.RootIno, Pid = 1,
+            Opcode = (uint)FuseOpcode.GetAttr,
+            Unique = unique,
+            NodeId = FuzzFileSystem.RootIno,
+            Pid = 1,
         };
         var message = new byte[header.Len];
         MemoryMarshal.Write(message, in header);
@@ -568,7 +571,11 @@ internal sealed class FuzzFileSystem : FuseFileSystem
 
     private static FuseAttr Attr(ulong ino) => new()
     {
-        Ino = ino, Mode = ModeOf(ino), NLink = 1, Size = ino == FileIno ? (ulong)Content.Length : 0, BlkSize = 4096,
+        Ino = ino,
+        Mode = ModeOf(ino),
+        NLink = 1,
+        Size = ino == FileIno ? (ulong)Content.Length : 0,
+        BlkSize = 4096,
     };
 
     private static FuseEntryOut Entry(ulong ino) => new() { NodeId = ino, Generation = 1, EntryValid = 1, AttrValid = 1, Attr = Attr(ino) };

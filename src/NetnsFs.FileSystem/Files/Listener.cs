@@ -1,6 +1,6 @@
-using NetnsFs.Net.Identity;
-using NetnsFs.Interop;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
+using NetnsFs.Net.Identity;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 

@@ -52,7 +52,9 @@ internal sealed class PendingWrite
         if (limits is not null)
         {
             if (acknowledged)
+            {
                 limits.TakeAnyway(Resource.HeldBytes, req.Uid, held);
+            }
             else if ((refused = limits.TryTake(Resource.HeldBytes, req.Uid, held)) != 0)
             {
                 if (copy is not null)

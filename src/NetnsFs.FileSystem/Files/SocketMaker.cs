@@ -1,8 +1,8 @@
-using NetnsFs.Net.Identity;
 using System.Net;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net;
+using NetnsFs.Net.Identity;
 using NetnsFs.Net.Names;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
@@ -46,7 +46,9 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
                         op.Complete(new Made(e, null, false));
                     }
                     else
+                    {
                         ConnectTo(op, d, address!, caller, waitForConnect);
+                    }
                 }, log));
                 break;
             default: // a listen recipe: listeners are made by the registry or the handoff, not here
@@ -87,7 +89,9 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         {
             var e = socket.Connect(in target, caller);
             if (e is 0 or Errno.EINPROGRESS)
+            {
                 op.Complete(new Made(0, socket, e == Errno.EINPROGRESS));
+            }
             else
             {
                 socket.Dispose();
@@ -98,7 +102,9 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         var waiter = ConnectWaiter.Start(socket, in target, engine, caller, e =>
         {
             if (e == 0)
+            {
                 op.Complete(new Made(0, socket, false));
+            }
             else
             {
                 socket.Dispose();

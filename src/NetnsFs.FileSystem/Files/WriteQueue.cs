@@ -170,9 +170,13 @@ internal sealed class WriteQueue
             }
             // Done, or failed: a write that moved bytes reports them; one that moved none, the error.
             else if (pending.Total > 0)
+            {
                 pending.Request.ReplyWrite((uint)pending.Total);
+            }
             else
+            {
                 pending.Request.ReplyError((Errno)(-n));
+            }
         }
     }
 
@@ -296,7 +300,9 @@ internal sealed class WriteQueue
     {
         if (Ledger is not { Enabled: true } ledger || !_established || length < WriteBehindMinimum
             || _socket.KeepsMessageBoundaries)
+        {
             return false;
+        }
         // A connection reset already would fail this send: say so now, not on the next write.
         if (_socket.HasFailed())
             return false;

@@ -1,4 +1,3 @@
-using System.Text;
 using NetnsFs.Client;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.Interop;

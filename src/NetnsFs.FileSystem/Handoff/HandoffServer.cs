@@ -1,9 +1,8 @@
-using NetnsFs.Net.Identity;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.FileSystem.Service;
+using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;

@@ -29,7 +29,10 @@ internal static class HandoffSocketFile
                 throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(e)}");
             if (st.Type != FileStatus.Socket || st.Uid != euid ||
                 (BoundFile(socketFd) is { } bound && bound != ((uint)st.Inode, (st.DevMajor << 20) | st.DevMinor)))
+            {
                 throw new IOException($"{path} is not the socket the daemon bound ({st}): not giving it an owner or mode");
+            }
+
             if (chmod($"/proc/self/fd/{fd.ToString(CultureInfo.InvariantCulture)}", mode) != 0)
                 throw new IOException($"{path}: chmod: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
             // Only root may give a file away; a non-root daemon's socket stays its own (as the mount does).

@@ -137,11 +137,15 @@ public sealed class MountLimits
             return;
         var c = _counters[i];
         if (mountWide)
+        {
             _log.Warning("limit: {Resource} refused to uid {Uid}: the mount holds {InUse} of {Cap} ({Option}); {Errno}; {More} more refused since the last such line",
                 Names[i], uid, c.Total, c.PerMount, "mount_max_" + Names[i], ErrnoOf(r), more);
+        }
         else
+        {
             _log.Warning("limit: {Resource} refused to uid {Uid}: it holds {InUse} of {Cap} ({Option}); {Errno}; {More} more refused since the last such line",
                 Names[i], uid, c.Of(uid), c.PerUid, "max_" + Names[i], ErrnoOf(r), more);
+        }
     }
 
     /// <summary>`status` lines: for each resource, what the mount holds, its caps, and refusals.</summary>

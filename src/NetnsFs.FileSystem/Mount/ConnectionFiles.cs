@@ -1,5 +1,4 @@
 using System.Globalization;
-using NetnsFs.FileSystem.Paths;
 using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using Serilog;

@@ -1,6 +1,6 @@
-using NetnsFs.Net.Identity;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
+using NetnsFs.Net.Identity;
 
 namespace NetnsFs.FileSystem.Nodes;
 

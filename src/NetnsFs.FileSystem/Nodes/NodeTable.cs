@@ -141,7 +141,9 @@ public sealed class NodeTable
     {
         ulong id;
         if (node.Parent is null)
+        {
             id = _nextId++;
+        }
         else
         {
             var key = (node.Parent.Id.Value, node.Name);
@@ -151,7 +153,10 @@ public sealed class NodeTable
                 id = kept.Value.Id;
             }
             else
+            {
                 id = _nextId++;
+            }
+
             _byName[key] = node;
         }
         node.Id = new NodeId(id);

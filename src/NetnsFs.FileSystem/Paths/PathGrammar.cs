@@ -210,7 +210,9 @@ public sealed class PathGrammar(bool hasHandoff)
         bool dual = address == ListenerKey.AllAddresses;
         SockAddr bind;
         if (dual)
+        {
             bind = SockAddr.FromIp(IPAddress.IPv6Any, port);
+        }
         else
         {
             HostName.TryResolve(address, out var ip);

@@ -45,7 +45,9 @@ public static class ProcessAncestry
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+                {
                     tgid = uint.Parse(line.AsSpan(5).Trim(), CultureInfo.InvariantCulture);
+                }
                 else if (line.StartsWith("PPid:", StringComparison.Ordinal))
                 {
                     ppid = uint.Parse(line.AsSpan(5).Trim(), CultureInfo.InvariantCulture);

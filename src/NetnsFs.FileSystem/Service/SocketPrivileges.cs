@@ -32,7 +32,10 @@ public sealed class SocketPrivileges(ILogger log)
             return new Missing(Errno.EPERM, "CAP_NET_RAW");
         if (recipe is ListenRecipe l && l.Bind.Port > 0 && !caller.Has(Caller.CapNetBindService) &&
             l.Bind.Port < unprivilegedPortStart())
+        {
             return new Missing(Errno.EACCES, "CAP_NET_BIND_SERVICE");
+        }
+
         return null;
     }
 

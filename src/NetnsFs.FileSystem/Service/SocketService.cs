@@ -126,7 +126,9 @@ public sealed class SocketService
                 done(SocketResult.Refused(made.Error, $"{path}: {made.Error}"));
             }
             else
+            {
                 done(SocketResult.Made(made.Socket, path, made.Connecting, charge));
+            }
         });
 
     /// <summary>The mount's listener of <paramref name="recipe"/>'s path; made for

@@ -10,7 +10,7 @@ public static class RequestDecoder
 {
     public static readonly int InHeaderSize = Unsafe.SizeOf<FuseInHeader>();
 
-    /// <summary>Decodes the header of a request of <paramref name="length"/> bytes; false if it is
+    /// <summary>Decodes the header of a request (all of <paramref name="request"/>); false if it is
     /// shorter than a header or its len field disagrees with what was read.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> request, out FuseInHeader header)
     {

@@ -50,7 +50,9 @@ public sealed partial class FuseSession
                     if (!RequestDecoder.TryRead(body, out FuseInterruptIn i))
                         return false;
                     if (_deferred.TryGetValue(i.Unique, out var target))
+                    {
                         target.Interrupt();
+                    }
                     else if (FindHandling(i.Unique) is { } running)
                     {
                         // Its handler runs now: no answer (EAGAIN would have the kernel send this
@@ -61,7 +63,10 @@ public sealed partial class FuseSession
                             target.Interrupt();
                     }
                     else
+                    {
                         req.ReplyError(Errno.EAGAIN); // not seen yet, or done: the kernel retries or drops it
+                    }
+
                     return true;
                 }
             case FuseOpcode.Forget:
@@ -111,7 +116,10 @@ public sealed partial class FuseSession
                 {
                     if (!RequestDecoder.TryReadName(body, out var name, out var rest) ||
                         !RequestDecoder.TryReadName(rest, out var target, out _))
+                    {
                         return false;
+                    }
+
                     _fs.Symlink(req, node, name, target);
                     return true;
                 }
@@ -119,7 +127,10 @@ public sealed partial class FuseSession
                 {
                     if (!RequestDecoder.TryRead(body, out FuseMkNodIn m) ||
                         !RequestDecoder.TryReadName(body[Unsafe.SizeOf<FuseMkNodIn>()..], out var name, out _))
+                    {
                         return false;
+                    }
+
                     _fs.MkNod(req, node, name, m.Mode, m.RDev, m.Umask);
                     return true;
                 }
@@ -127,7 +138,10 @@ public sealed partial class FuseSession
                 {
                     if (!RequestDecoder.TryRead(body, out FuseMkDirIn m) ||
                         !RequestDecoder.TryReadName(body[Unsafe.SizeOf<FuseMkDirIn>()..], out var name, out _))
+                    {
                         return false;
+                    }
+
                     _fs.MkDir(req, node, name, m.Mode, m.Umask);
                     return true;
                 }
@@ -157,7 +171,10 @@ public sealed partial class FuseSession
                 {
                     if (!RequestDecoder.TryRead(body, out FuseCreateIn c) ||
                         !RequestDecoder.TryReadName(body[Unsafe.SizeOf<FuseCreateIn>()..], out var name, out _))
+                    {
                         return false;
+                    }
+
                     _fs.Create(req, node, name, (int)c.Flags, c.Mode, c.Umask);
                     return true;
                 }

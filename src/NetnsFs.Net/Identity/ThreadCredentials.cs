@@ -84,7 +84,9 @@ public static unsafe class ThreadCredentials
         // then the gid and groups, with CAP_SETGID back.
         if (SetResUid(uint.MaxValue, DaemonUid, uint.MaxValue) != 0 || CapSet(&header, data) != 0 ||
             SetResGid(uint.MaxValue, DaemonGid, uint.MaxValue) != 0 || SetGroups(OriginalGroups) != 0)
+        {
             Environment.FailFast("cannot take back the daemon's credentials: errno " + System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        }
     }
 
     private static CapData[] ReadOwn()

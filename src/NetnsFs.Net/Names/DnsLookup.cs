@@ -9,7 +9,7 @@ namespace NetnsFs.Net.Names;
 
 /// <summary>One name lookup for a namespace: its hosts file, then its nameservers over a UDP socket
 /// made inside it (never the daemon's own resolver). Asynchronous: answers arrive on the readiness
-/// engine's thread, timeouts on a timer; nobody waits. <paramref name="done"/> is called exactly
+/// engine's thread, timeouts on a timer; nobody waits. The callback given to <c>Start</c> is called exactly
 /// once (a <see cref="Completion{T}"/>): an address, or ENOENT (no such name, or the namespace was
 /// removed meanwhile), ETIMEDOUT, or the socket's error. The timer's callback is guarded: whatever
 /// goes wrong in it fails this lookup (EIO) and is logged, never reaching the thread pool (which

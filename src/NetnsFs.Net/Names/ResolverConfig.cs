@@ -39,7 +39,9 @@ public sealed record ResolverConfig(string HostsPath, IReadOnlyList<IPAddress> N
             var line = raw.Split('#', ';')[0].Trim();
             var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length >= 2 && parts[0] == "nameserver" && IPAddress.TryParse(parts[1], out var ip) && servers.Count < MaxNameservers)
+            {
                 servers.Add(ip);
+            }
             else if (parts.Length >= 2 && parts[0] == "options")
             {
                 foreach (var o in parts[1..])

@@ -7,7 +7,7 @@ namespace NetnsFs.Net.Readiness;
 
 /// <summary>One epoll instance and one thread for every socket of the daemon, after the .NET
 /// runtime's SocketAsyncEngine. An fd is registered once: edge-triggered for in, out and hang-up
-/// (<see cref="Register"/>), or disarmed and armed one-shot for what a waiter needs
+/// (<see cref="Register(int, IReadinessListener)"/>), or disarmed and armed one-shot for what a waiter needs
 /// (<see cref="RegisterQuiet"/>, <see cref="Arm"/>). Each event goes to the fd's listener on this
 /// thread. No thread per socket or per namespace, and no polling loop: the thread sleeps in
 /// epoll_wait until something happens.</summary>

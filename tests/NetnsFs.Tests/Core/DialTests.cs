@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NetnsFs.Tests.Support;
 
 namespace NetnsFs.Tests.Fuse;

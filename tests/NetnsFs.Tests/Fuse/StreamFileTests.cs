@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using NetnsFs.Tests.Support;
-using NetnsFs.UnitTests.Fuse;
 using NUnit.Framework;
 
 namespace NetnsFs.Tests.Fuse;
@@ -81,7 +80,8 @@ public sealed class StreamFileTests
                     var b = new byte[64];
                     results[k] = TestLibc.Read(fds[k].Fd, b);
                     bytes[k] = results[k] > 0 ? b[0] : -1;
-                }, 256 * 1024) { IsBackground = true, Name = $"reader-{k}" };
+                }, 256 * 1024)
+                { IsBackground = true, Name = $"reader-{k}" };
                 threads.Add(t);
                 t.Start();
             }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using NetnsFs.Client;
-using NetnsFs.Tests.Sockets;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;
 

@@ -11,7 +11,6 @@ namespace NetnsFs.Tests.Lifetime;
 public sealed class StopTests
 {
     /// <summary>A bound far above the default deadline: the daemon stops by itself, not by a timing.</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(25);
 
     [Test]
     public void SIGTERM_with_an_open_file_holding_answered_writes_stops_by_the_deadline_and_resets_the_stalled_peer()

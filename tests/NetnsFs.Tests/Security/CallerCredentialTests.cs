@@ -65,7 +65,9 @@ public sealed class CallerCredentialTests
         string program = Path.Combine(tmp.Path, "held-" + how);
         File.Copy("/bin/sleep", program);
         if (how == "setuid")
+        {
             File.SetUnixFileMode(program, (UnixFileMode)Convert.ToInt32("4755", 8));
+        }
         else
         {
             File.SetUnixFileMode(program, (UnixFileMode)Convert.ToInt32("755", 8));

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NetnsFs.Client;
 using NetnsFs.Tests.Support;
 using NUnit.Framework;

@@ -45,7 +45,11 @@ public sealed class RunDirectoryTests
     {
         Assert.That(tried, Is.EqualTo(new Dictionary<string, string>
         {
-            ["create"] = "EACCES", ["symlink"] = "EACCES", ["mkdir"] = "EACCES", ["rename"] = "EACCES", ["unlink"] = "EACCES",
+            ["create"] = "EACCES",
+            ["symlink"] = "EACCES",
+            ["mkdir"] = "EACCES",
+            ["rename"] = "EACCES",
+            ["unlink"] = "EACCES",
         }), JsonSerializer.Serialize(tried));
         Assert.That(File.GetUnixFileMode(runDir), Is.EqualTo((UnixFileMode)0x1ED), "drwxr-xr-x");
         var st = FileStatusOf(runDir);

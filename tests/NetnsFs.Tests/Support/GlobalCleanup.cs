@@ -1,6 +1,5 @@
-using NUnit.Framework;
-
 using NetnsFs.Tests.Support;
+using NUnit.Framework;
 
 // No namespace: an NUnit [SetUpFixture] applies to the tests of its namespace and below, and this
 // one is for all of them.

@@ -1,5 +1,5 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Files;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Files;

@@ -1,8 +1,8 @@
 using System.Net.Sockets;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 using NUnit.Framework;
 

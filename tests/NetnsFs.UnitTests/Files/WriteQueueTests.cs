@@ -1,7 +1,7 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Files;

@@ -321,7 +321,7 @@ public sealed partial class AbiLayoutTests
                 var bytes = (byte[])toBytes.Invoke(null, [boxed])!;
                 int first = Array.IndexOf(bytes, (byte)0xFF);
                 int count = bytes.Count(b => b == 0xFF);
-                Assert.That((first, count), Is.EqualTo(((int)Marshal.OffsetOf(type, f.Name), Marshal.SizeOf(f.FieldType))), $"{type.Name}.{f.Name} in memory");
+                Assert.That((first, count), Is.EqualTo(((int)Marshal.OffsetOf(type, f.Name), Marshal.SizeOf(f.FieldType))), $"{type.Name}.{f.Name} (of {cStruct}) in memory");
             }
         });
     }

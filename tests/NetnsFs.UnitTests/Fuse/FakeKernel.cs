@@ -77,7 +77,14 @@ internal sealed class FakeKernel : IDisposable
         var message = new byte[40 + body.Length];
         var header = new FuseInHeader
         {
-            Len = (uint)message.Length, Opcode = opcode, Unique = unique, NodeId = node, Uid = Caller.Uid, Gid = Caller.Gid, Pid = (uint)Environment.ProcessId, TotalExtLen = totalExtLen,
+            Len = (uint)message.Length,
+            Opcode = opcode,
+            Unique = unique,
+            NodeId = node,
+            Uid = Caller.Uid,
+            Gid = Caller.Gid,
+            Pid = (uint)Environment.ProcessId,
+            TotalExtLen = totalExtLen,
         };
         MemoryMarshal.Write(message, in header);
         body.CopyTo(message.AsSpan(40));

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Session;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Fuse;

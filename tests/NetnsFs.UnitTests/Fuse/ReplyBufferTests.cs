@@ -1,5 +1,4 @@
 using NetnsFs.Fuse.Abi;
-using NetnsFs.Fuse.Session;
 using NetnsFs.UnitTests.Files;
 using NUnit.Framework;
 

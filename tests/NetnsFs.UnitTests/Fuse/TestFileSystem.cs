@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using NetnsFs.Interop;
+using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
 using NetnsFs.Fuse.Protocol;
 using NetnsFs.Fuse.Session;
-using NetnsFs.FileSystem.Nodes;
+using NetnsFs.Interop;
 
 namespace NetnsFs.UnitTests.Fuse;
 
@@ -39,7 +39,14 @@ public sealed class TestFileSystem : FuseFileSystem
     /// <summary>What statfs answers: distinctive numbers a test can recognise.</summary>
     public static readonly FuseStatfsOut Statfs = new()
     {
-        Blocks = 1000, BFree = 600, BAvail = 500, Files = 100, FFree = 90, BSize = 4096, NameLen = 255, FrSize = 4096,
+        Blocks = 1000,
+        BFree = 600,
+        BAvail = 500,
+        Files = 100,
+        FFree = 90,
+        BSize = 4096,
+        NameLen = 255,
+        FrSize = 4096,
     };
 
     private const uint S_IFDIR = 0x4000;

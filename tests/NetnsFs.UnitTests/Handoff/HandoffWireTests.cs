@@ -1,7 +1,7 @@
 using System.Text;
-using NetnsFs.Interop;
 using NetnsFs.Client;
 using NetnsFs.FileSystem.Handoff;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Handoff;

@@ -10,7 +10,7 @@ namespace NetnsFs.UnitTests.Interop;
 public partial class LibcDeclarationTests
 {
     /// <summary>The C constant families whose names must be defined once (with a value) in the
-    /// tree; the errno names (<see cref="Errno"/>'s members) too.</summary>
+    /// tree; the errno names (<c>Errno</c>'s members) too.</summary>
     [GeneratedRegex(@"^((O|SOL|SO|SCM|IPPROTO|IPV6|TCP|AF|SOCK|MSG|SHUT|F|FD|AT|EPOLL|EFD|MNT|MS|NS|S|RLIMIT|CLONE|RESOLVE|PIDFD|POLL|STATX|NETLINK|NLM|UDIAG|UNIX_DIAG|SOCK_DIAG|IFF)_[A-Z0-9_]+|SIOC[A-Z]+)$")]
     private static partial Regex ListedName();
 

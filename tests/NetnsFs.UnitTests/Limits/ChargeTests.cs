@@ -1,5 +1,5 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Limits;
+using NetnsFs.Interop;
 using NetnsFs.UnitTests.Fuse;
 using NUnit.Framework;
 using Serilog;

@@ -1,7 +1,7 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NUnit.Framework;
 

@@ -9,7 +9,6 @@ namespace NetnsFs.UnitTests.Nodes;
 /// inode numbers that `ls` and `stat` agree on.</summary>
 public class NodeTableTests
 {
-    private static readonly PathMeaning Conn = ConnectionsDirectory.Instance;
 
     private static NodeTable NewTable(int maxReserved = NodeTable.MaxReservedIds) =>
         new(new DirectoryNode("", null, NamespaceDirectory.Instance, ModeBits.DirectoryDefault) { IsPinned = true }, maxReserved);

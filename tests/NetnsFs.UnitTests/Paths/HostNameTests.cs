@@ -1,6 +1,6 @@
 using System.Net;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Paths;

@@ -1,5 +1,5 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
+using NetnsFs.Interop;
 using NetnsFs.Net.Sockets;
 using NUnit.Framework;
 

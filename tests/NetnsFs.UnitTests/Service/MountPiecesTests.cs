@@ -1,10 +1,10 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Limits;
 using NetnsFs.FileSystem.Mount;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.FileSystem.Service;
+using NetnsFs.Interop;
 using NUnit.Framework;
 using Serilog;
 

@@ -1,7 +1,7 @@
 using System.Net;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.FileSystem.Service;
+using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Sockets;
 using NUnit.Framework;

@@ -1,5 +1,5 @@
-using NetnsFs.Interop;
 using NetnsFs.Fuse.Abi;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Unmounted;

@@ -1,6 +1,6 @@
-using NetnsFs.Interop;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.Fuse.Abi;
+using NetnsFs.Interop;
 using NUnit.Framework;
 
 namespace NetnsFs.UnitTests.Unmounted;

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using NetnsFs.Interop;
 using NetnsFs.FileSystem;
 using NetnsFs.FileSystem.Access;
 using NetnsFs.FileSystem.Nodes;
 using NetnsFs.FileSystem.Paths;
 using NetnsFs.Fuse.Abi;
+using NetnsFs.Interop;
 using NetnsFs.Net.Names;
 using NetnsFs.Net.Namespaces;
 using NetnsFs.Net.Readiness;
