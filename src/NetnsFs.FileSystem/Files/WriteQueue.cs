@@ -202,10 +202,10 @@ internal sealed class WriteQueue
     /// after it has gone out; a read side closes now.</summary>
     public Errno Shutdown(int how)
     {
-        if (how != 0 && _writes.TryPeek(out var first) && first.IsAcknowledged)
+        if (how != Libc.SHUT_RD && _writes.TryPeek(out var first) && first.IsAcknowledged)
         {
             _shutdownAfterSend = 1;
-            return how == 2 ? _socket.Shutdown(0) : 0;
+            return how == Libc.SHUT_RDWR ? _socket.Shutdown(Libc.SHUT_RD) : 0;
         }
         return _socket.Shutdown(how);
     }
