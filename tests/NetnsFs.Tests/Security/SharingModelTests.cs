@@ -89,6 +89,24 @@ public sealed class SharingModelTests
         Assert.That(SocketKit.Ls(m["tcp/listen"]), Has.None.EqualTo("8081").And.None.EqualTo("8082"));
     }
 
+    /// <summary>mptcp/ (added with the transport table) is held to the same rules as tcp/: the
+    /// owner's listener refuses another uid, a low port needs the caller's own capability, and `rm`
+    /// of another uid's listener is EPERM.</summary>
+    [Test]
+    public void Mptcp_listen_paths_follow_the_sharing_model_and_the_callers_privileges()
+    {
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        var own = AsUser.Python3(Other, AsUser.TryOpen, m.Dir, "mptcp/listen/8083");
+        Assert.That(Lines(own), Is.EqualTo("mptcp/listen/8083 11"), "1234 listens (no client yet: EAGAIN)\n" + own);
+
+        var nobody = AsUser.Python3(Nobody, AsUser.TryOpen, m.Dir, "mptcp/listen/8083", "mptcp/listen/80");
+        Assert.That(Lines(nobody), Is.EqualTo("mptcp/listen/8083 98\nmptcp/listen/80 13"),
+            "nobody gets EADDRINUSE on 1234's port and EACCES on a low port\n" + nobody);
+        var rm = AsUser.Python3(Nobody, TryUnlink, m.Dir, "mptcp/listen/8083");
+        Assert.That(Lines(rm), Is.EqualTo("mptcp/listen/8083 1"), "nobody does not close 1234's listener\n" + rm);
+        Assert.That(SocketKit.Ls(m["mptcp/listen"]), Does.Contain("8083"), "it still listens");
+    }
+
     private const string HoldConnection = """
         import os, sys, time
         M = sys.argv[1]
