@@ -36,8 +36,8 @@ public static class ExecCommand
         env["LISTEN_FDS"] = fds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["LISTEN_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture); // execve keeps the pid
         env["LISTEN_FDNAMES"] = string.Join(':', names);
-        string exe = Resolve(command[0]);
-        Exec(exe, command, env.Select(kv => $"{kv.Key}={kv.Value}").ToArray());
+        string exe = Runner.ExecPath.Resolve(command[0]);
+        Runner.ExecPath.Exec(exe, command, env.Select(kv => $"{kv.Key}={kv.Value}").ToArray());
         Console.Error.WriteLine($"netnsfs exec: {command[0]}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         return 127;
     }
@@ -90,33 +90,5 @@ public static class ExecCommand
         if (i + 1 >= args.Length)
             throw new UsageException("netnsfs exec: no COMMAND after --");
         return (dir, sockets, args[(i + 1)..]);
-    }
-
-    private static string Resolve(string command)
-    {
-        if (command.Contains('/', StringComparison.Ordinal))
-            return command;
-        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
-        {
-            string p = Path.Combine(d, command);
-            if (File.Exists(p))
-                return p;
-        }
-        return command;
-    }
-
-    private static void Exec(string exe, string[] argv, string[] envp)
-    {
-        var a = ToCStrings(argv);
-        var e = ToCStrings(envp);
-        execve(exe, a, e);
-    }
-
-    private static nint[] ToCStrings(string[] items)
-    {
-        var result = new nint[items.Length + 1];
-        for (int i = 0; i < items.Length; i++)
-            result[i] = Marshal.StringToCoTaskMemUTF8(items[i]);
-        return result; // freed by execve's success; on failure the process exits
     }
 }

@@ -35,8 +35,12 @@ public static class Program
                 Console.Error.WriteLine("netnsfs: " + refusal);
                 return 1;
             }
+            if (args.Length > 4 && args[0] == Runner.RunTarget.Flag)
+                return Runner.RunTarget.Start(args[1..]);
             if (args.Length > 0 && args[0] == "exec")
                 return ExecCommand.Run(args[1..]);
+            if (args.Length > 0 && args[0] == "run")
+                return Runner.RunCommand.Run(args[1..]);
             if (args.Length > 1 && args[0] == DaemonArgs.Flag)
                 return RunDaemon(DaemonArgs.Decode(args[1]), CommandLine.Parse(args[2..]));
             var cmd = CommandLine.Parse(args);
@@ -48,6 +52,11 @@ public static class Program
         {
             Console.Error.WriteLine("netnsfs: " + e.Message);
             return 2;
+        }
+        catch (Runner.RunRefused e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
         }
         catch (Exception e) when (e is NetException or FuseMountException)
         {

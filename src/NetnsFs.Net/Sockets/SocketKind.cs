@@ -10,6 +10,7 @@ public readonly record struct SocketKind(int Family, int Type, int Protocol)
     public const int AF_INET = Libc.AF_INET;
     public const int AF_INET6 = Libc.AF_INET6;
     public const int AF_PACKET = Libc.AF_PACKET;
+    public const int AF_NETLINK = Libc.AF_NETLINK;
     public const int SOCK_STREAM = Libc.SOCK_STREAM;
     public const int SOCK_DGRAM = Libc.SOCK_DGRAM;
     public const int SOCK_RAW = Libc.SOCK_RAW;
@@ -28,5 +29,5 @@ public readonly record struct SocketKind(int Family, int Type, int Protocol)
     public bool KeepsMessageBoundaries => Type is SOCK_DGRAM or SOCK_SEQPACKET or SOCK_RAW;
 
     /// <summary>Needs CAP_NET_RAW in the namespace (raw and packet sockets).</summary>
-    public bool NeedsNetRaw => Type == SOCK_RAW || Family == AF_PACKET;
+    public bool NeedsNetRaw => (Type == SOCK_RAW && Family != AF_NETLINK) || Family == AF_PACKET; // a netlink raw socket is the normal kind
 }

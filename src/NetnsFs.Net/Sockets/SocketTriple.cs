@@ -3,11 +3,11 @@ using NetnsFs.Interop;
 namespace NetnsFs.Net.Sockets;
 
 /// <summary>Socket-triple file names: "FAMILY;TYPE;PROTOCOL", e.g. "inet;stream;tcp", "inet6;dgram;udp",
-/// "unix;stream;0", "inet;raw;icmp". The protocol is a name or a decimal number (0: the default).</summary>
+/// "unix;stream;0", "inet;raw;icmp", "netlink;raw;0" (NETLINK_ROUTE). The protocol is a name or a decimal number (0: the default).</summary>
 public static class SocketTriple
 {
     private static readonly (string Name, int Value)[] Families =
-        [("inet", SocketKind.AF_INET), ("inet6", SocketKind.AF_INET6), ("unix", SocketKind.AF_UNIX), ("local", SocketKind.AF_UNIX)];
+        [("inet", SocketKind.AF_INET), ("inet6", SocketKind.AF_INET6), ("unix", SocketKind.AF_UNIX), ("local", SocketKind.AF_UNIX), ("netlink", SocketKind.AF_NETLINK)];
 
     private static readonly (string Name, int Value)[] Types =
         [("stream", SocketKind.SOCK_STREAM), ("dgram", SocketKind.SOCK_DGRAM), ("seqpacket", SocketKind.SOCK_SEQPACKET), ("raw", SocketKind.SOCK_RAW)];
@@ -50,6 +50,10 @@ public static class SocketTriple
                 return Errno.EPROTONOSUPPORT;
         }
         if (family == SocketKind.AF_UNIX && protocol != 0)
+            return Errno.EPROTONOSUPPORT;
+        // Netlink: the route and sock_diag families only (what `ip` and `ss` read); changing
+        // anything through them needs CAP_NET_ADMIN, which the kernel checks on the socket's opener.
+        if (family == SocketKind.AF_NETLINK && protocol is not (0 or 4))
             return Errno.EPROTONOSUPPORT;
         kind = new SocketKind(family, type, protocol);
         return 0;
