@@ -118,6 +118,51 @@ public sealed class RunTests
         Assert.That(r.Stdout.Trim(), Is.EqualTo("socket: socket:"), r.ToString());
     }
 
+    private const string GoFileConn = """
+        package main
+
+        import (
+        	"bufio"
+        	"fmt"
+        	"net"
+        	"os"
+        )
+
+        func main() {
+        	f, err := os.OpenFile(os.Args[1], os.O_RDWR, 0)
+        	if err != nil {
+        		fmt.Println("open:", err)
+        		os.Exit(1)
+        	}
+        	c, err := net.FileConn(f)
+        	if err != nil {
+        		fmt.Println("FileConn:", err)
+        		os.Exit(1)
+        	}
+        	fmt.Fprintln(c, "hello from go")
+        	line, _ := bufio.NewReader(c).ReadString('\n')
+        	fmt.Printf("%s %s", c.RemoteAddr(), line)
+        }
+        """;
+
+    [Test]
+    public void A_Go_program_turns_an_opened_dial_path_into_a_net_Conn()
+    {
+        using var tmp = new TempDir("rungo");
+        using var m = new NetnsfsMount("create");
+        File.WriteAllText(Path.Combine(tmp.Path, "main.go"), GoFileConn);
+        var env = new Dictionary<string, string> { ["GOCACHE"] = Path.Combine(tmp.Path, "cache"), ["HOME"] = tmp.Path, ["GO111MODULE"] = "off", ["CGO_ENABLED"] = "0" };
+        var build = Run.Process("go", ["build", "-o", Path.Combine(tmp.Path, "fileconn"), Path.Combine(tmp.Path, "main.go")], TimeSpan.FromSeconds(300), env: env);
+        Assert.That(build.ExitCode, Is.Zero, build.ToString());
+        // An echo server inside the namespace, answering the line it reads.
+        using var echo = new Background("nsenter", [$"--net={m["ns"]}", "--", Run.Python3, "-u", "-c",
+            "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print('ready', s.getsockname()[1], flush=True)\nc,_=s.accept(); c.sendall(b'echo: '+c.makefile().readline().encode())"]);
+        string port = echo.WaitReady().Split(' ')[1];
+        var r = UnderRun([], Path.Combine(tmp.Path, "fileconn"), $"{m.Dir}/tcp/127.0.0.1/{port}");
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Stdout.Trim(), Is.EqualTo($"127.0.0.1:{port} echo: hello from go"), "net.FileConn accepts the fd: a kernel socket");
+    }
+
     [Test]
     public void Curl_under_run_net_reaches_a_server_inside_the_namespace_and_not_the_hosts()
     {
