@@ -9,6 +9,7 @@ internal static class Usage
         usage: netnsfs SOURCE MOUNTPOINT [-o OPTIONS] [-f] [-d]
                mount -t fuse.netnsfs [-o OPTIONS] SOURCE MOUNTPOINT
                netnsfs exec MOUNTPOINT --socket [NAME=]PATH [--socket ...] -- COMMAND [ARGS...]
+               netnsfs run [--net DIR] -- COMMAND [ARGS...]
                netnsfs -h|--help | -V|--version
 
         Mounts a network namespace: files in the mount are sockets made inside it.
