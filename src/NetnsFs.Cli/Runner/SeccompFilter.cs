@@ -5,8 +5,8 @@ namespace NetnsFs.Cli.Runner;
 /// <summary>The classic-BPF program `netnsfs run` installs: x86-64 open, openat and creat (and, with
 /// --net, socket for AF_INET, AF_INET6 and NETLINK_ROUTE/NETLINK_SOCK_DIAG) go to the supervisor;
 /// everything else, x32 and i386 calls included, is allowed untouched. A filter cannot read the
-/// path a pointer names, so every open traps and the supervisor answers "continue" for paths that
-/// are not netnsfs socket paths. openat2 and io_uring are not trapped: they reach the kernel,
+/// path a pointer names, so every open for writing traps and the supervisor answers "continue"
+/// for paths that are not netnsfs socket paths. openat2 and io_uring are not trapped: they reach the kernel,
 /// which opens the FUSE socket file, as without `run`.</summary>
 internal static class SeccompFilter
 {
@@ -24,47 +24,63 @@ internal static class SeccompFilter
     /// <summary>NETLINK_ROUTE and NETLINK_SOCK_DIAG: what `ip` and `ss` read.</summary>
     public static readonly int[] NetlinkProtocols = [0, 4];
 
-    /// <summary>The instructions; the last two are "allow" and "notify", which every jump targets.</summary>
+    /// <summary>Access-mode and creation bits of open flags: O_WRONLY | O_RDWR | O_CREAT.</summary>
+    public const uint WritingOrCreating = 0x43;
+
+    private const ushort JsetK = 0x45;   // BPF_JMP | BPF_JSET | BPF_K
+    private const uint Arg1Offset = 24;
+
+    /// <summary>The instructions. Jumps name labels ("allow", "notify" and the flag checks), resolved
+    /// in a second pass. Opens for reading only (O_RDONLY without O_CREAT: a program's libraries,
+    /// configuration and data) are allowed at once: a socket is opened for writing, and a socket
+    /// path opened read-only simply stays the FUSE file (`cat DIR/tcp/HOST/PORT` works as without
+    /// run). That keeps the start-up cost of programs that open many files small
+    /// (bench/results/run-cost.md).</summary>
     public static SockFilter[] Build(bool trapSockets)
     {
-        var code = new List<(ushort Code, uint K, string? IfTrue, string? IfFalse)>
+        var code = new List<(string? Label, ushort Code, uint K, string? IfTrue, string? IfFalse)>
         {
-            (LdAbsW, ArchOffset, null, null),
-            (JeqK, AUDIT_ARCH_X86_64, null, "allow"),
-            (LdAbsW, NrOffset, null, null),
-            (JgeK, X32_SYSCALL_BIT, "allow", null),
-            (JeqK, SYS_open, "notify", null),
-            (JeqK, SYS_openat, "notify", null),
-            (JeqK, SYS_creat, "notify", null),
+            (null, LdAbsW, ArchOffset, null, null),
+            (null, JeqK, AUDIT_ARCH_X86_64, null, "allow"),
+            (null, LdAbsW, NrOffset, null, null),
+            (null, JgeK, X32_SYSCALL_BIT, "allow", null),
+            (null, JeqK, SYS_open, "open", null),
+            (null, JeqK, SYS_openat, "openat", null),
+            (null, JeqK, SYS_creat, "notify", null),
         };
         if (trapSockets)
         {
-            code.Add((JeqK, SYS_socket, null, "allow"));
-            code.Add((LdAbsW, Arg0Offset, null, null));
-            code.Add((JeqK, 2, "notify", null));  // AF_INET
-            code.Add((JeqK, 10, "notify", null)); // AF_INET6
-            code.Add((JeqK, 16, null, "allow"));  // AF_NETLINK
-            code.Add((LdAbsW, Arg2Offset, null, null));
+            code.Add((null, JeqK, SYS_socket, null, "allow"));
+            code.Add((null, LdAbsW, Arg0Offset, null, null));
+            code.Add((null, JeqK, 2, "notify", null));  // AF_INET
+            code.Add((null, JeqK, 10, "notify", null)); // AF_INET6
+            code.Add((null, JeqK, 16, null, "allow"));  // AF_NETLINK
+            code.Add((null, LdAbsW, Arg2Offset, null, null));
             foreach (int p in NetlinkProtocols)
-                code.Add((JeqK, (uint)p, "notify", null));
+                code.Add((null, JeqK, (uint)p, "notify", null));
         }
-        int allow = code.Count;
-        int notify = allow + 1;
-        var program = new SockFilter[code.Count + 2];
+        code.Add(("allow", RetK, SECCOMP_RET_ALLOW, null, null));
+        code.Add(("notify", RetK, SECCOMP_RET_USER_NOTIF, null, null));
+        code.Add(("open", LdAbsW, Arg1Offset, null, null));
+        code.Add((null, JsetK, WritingOrCreating, "notify", "allow"));
+        code.Add(("openat", LdAbsW, Arg2Offset, null, null));
+        code.Add((null, JsetK, WritingOrCreating, "notify", "allow"));
+
+        var at = new Dictionary<string, int>();
         for (int i = 0; i < code.Count; i++)
         {
-            var (op, k, t, f) = code[i];
+            if (code[i].Label is { } label)
+                at[label] = i;
+        }
+        var program = new SockFilter[code.Count];
+        for (int i = 0; i < code.Count; i++)
+        {
+            var (_, op, k, t, f) = code[i];
             program[i] = new SockFilter { Code = op, K = k, Jt = Jump(t, i), Jf = Jump(f, i) };
         }
-        program[allow] = new SockFilter { Code = RetK, K = SECCOMP_RET_ALLOW };
-        program[notify] = new SockFilter { Code = RetK, K = SECCOMP_RET_USER_NOTIF };
         return program;
 
-        byte Jump(string? label, int at) => label switch
-        {
-            null => 0,
-            "allow" => (byte)(allow - at - 1),
-            _ => (byte)(notify - at - 1),
-        };
+        // Classic BPF jumps only forward, by an offset from the next instruction.
+        byte Jump(string? label, int from) => label is null ? (byte)0 : checked((byte)(at[label] - from - 1));
     }
 }
