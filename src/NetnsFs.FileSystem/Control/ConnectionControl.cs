@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using NetnsFs.FileSystem.Files;
 using NetnsFs.FileSystem.Mount;
@@ -7,6 +8,7 @@ using NetnsFs.Fuse.Session;
 using NetnsFs.Interop;
 using NetnsFs.Net;
 using NetnsFs.Net.Identity;
+using NetnsFs.Net.Readiness;
 using NetnsFs.Net.Sockets;
 using Serilog;
 
@@ -65,31 +67,101 @@ public sealed class ConnectionControl(OpenFileTable files, ILogger log)
         }
     }
 
-    private void Answer(FuseRequest req, uint written, Errno e, ulong handle, ControlCommand command)
+    /// <summary>Answers the write: its length, or the errno, logged (one Debug line, with <paramref name="why"/> if known).</summary>
+    private void Answer(FuseRequest req, uint written, Errno e, ulong handle, ControlCommand command, string? why = null)
     {
         if (e == 0)
         {
             req.ReplyWrite(written);
             return;
         }
-        log.Debug("conn/{Handle}/ctl: {Command} for pid {Pid} uid {Uid}: {Errno}", handle, command, req.Pid, req.Uid, e);
+        log.Debug("conn/{Handle}/ctl: {Command} for pid {Pid} uid {Uid}: {Errno} {Why}", handle, command, req.Pid, req.Uid, e, why ?? "");
         req.ReplyError(e);
     }
 
     private void Connect(FuseRequest req, SocketFile socket, ControlCommand command, Caller caller, bool nonBlocking, uint written, ulong handle)
     {
-        var e = command.Address!.TryToSockAddr(socket.Socket.Kind.Family, out var target);
-        if (command.Address is HostControlAddress)
+        if (command.Address is HostControlAddress name)
         {
-            log.Debug("conn/{Handle}/ctl: {Command}: connect needs an address, not a name", handle, command);
-            e = Errno.EINVAL;
-        }
-        if (e != 0)
-        {
-            Answer(req, written, e, handle, command);
+            ConnectByName(req, socket, name, command, caller, nonBlocking, written, handle);
             return;
         }
-        socket.Connect(req, in target, caller, nonBlocking, written);
+        if (command.Address is PathControlAddress path && socket.Socket.Kind.Family == SocketKind.AF_UNIX)
+        {
+            ConnectByPath(req, socket, path, command, caller, nonBlocking, written, handle);
+            return;
+        }
+        var e = command.Address!.TryToSockAddr(socket.Socket.Kind.Family, out var target);
+        if (e != 0)
+            Answer(req, written, e, handle, command);
+        else
+            socket.Connect(req, in target, caller, nonBlocking, written);
+    }
+
+    /// <summary>connect to a unix socket by path, found in the writer's root as the writer
+    /// (<see cref="UnixSocketPath"/>). A unix connect ends at once (or EAGAIN: the listener's
+    /// backlog is full), so the O_PATH fd it goes through is closed as soon as it returns.</summary>
+    private void ConnectByPath(FuseRequest req, SocketFile socket, PathControlAddress path, ControlCommand command, Caller caller, bool nonBlocking, uint written, ulong handle)
+    {
+        int opath;
+        try
+        {
+            opath = UnixSocketPath.Open((int)req.Pid, path.Path, caller);
+        }
+        catch (NetException x)
+        {
+            Answer(req, written, x.Errno, handle, command, x.Message);
+            return;
+        }
+        try
+        {
+            var target = UnixSocketPath.Through(opath);
+            socket.Connect(req, in target, caller, nonBlocking, written);
+        }
+        finally
+        {
+            _ = Libc.close(opath);
+        }
+    }
+
+    /// <summary>connect to a name: looked up inside the namespace first, as tcp/HOST/PORT's HOST is
+    /// (its hosts file, then its nameservers; ENOENT for no such name, ETIMEDOUT for no answer).
+    /// The write is deferred from the start; an interrupt cancels the lookup, or leaves the connect
+    /// that followed it to go on unanswered.</summary>
+    private void ConnectByName(FuseRequest req, SocketFile socket, HostControlAddress name, ControlCommand command, Caller caller, bool nonBlocking, uint written, ulong handle)
+    {
+        if (socket.View is not { Removed: false } view)
+        {
+            Answer(req, written, Errno.ENOENT, handle, command); // the namespace was removed (rmdir)
+            return;
+        }
+        req.WillTakeLong(); // the hosts file is read before a query is sent
+        var lookup = new Completion<(Errno Error, IPAddress? Address)>(found =>
+        {
+            if (found.Error != 0)
+            {
+                Answer(req, written, found.Error, handle, command);
+                return;
+            }
+            var e = new IpControlAddress(found.Address, name.Port).TryToSockAddr(socket.Socket.Kind.Family, out var target);
+            if (e != 0)
+                Answer(req, written, e, handle, command);
+            else
+                socket.Connect(req, in target, caller, nonBlocking, written, deferred: true);
+        });
+        req.Defer(r =>
+        {
+            lookup.Dispose();
+            socket.AbandonConnect(r);
+        });
+        try
+        {
+            lookup.Attach(view.Maker.Lookup(name.Host, (e, address) => lookup.Complete((e, address))));
+        }
+        catch (NetException x)
+        {
+            lookup.Complete((x.Errno, null));
+        }
     }
 
     /// <summary>announce: a listener's bind (with SO_REUSEADDR, as tcp/listen/ has), then listen. A

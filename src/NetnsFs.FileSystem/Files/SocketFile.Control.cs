@@ -107,17 +107,19 @@ public sealed partial class SocketFile
     /// <paramref name="nonBlocking"/> a connect under way answers EINPROGRESS, and its failure is
     /// the error of the socket file's next read or write. Meanwhile reads and writes of the file
     /// wait for the connect (EAGAIN with O_NONBLOCK), as after an O_NONBLOCK open of a dial path.
-    /// A second connect while one is under way is EALREADY; the kernel answers the rest (EISCONN).</summary>
-    public void Connect(FuseRequest req, in SockAddr target, Caller caller, bool nonBlocking, uint written)
+    /// A second connect while one is under way is EALREADY; the kernel answers the rest (EISCONN).
+    /// <paramref name="deferred"/>: the caller deferred <paramref name="req"/> already (a name was
+    /// looked up first), with an interrupt handler that calls <see cref="AbandonConnect"/>.</summary>
+    public void Connect(FuseRequest req, in SockAddr target, Caller caller, bool nonBlocking, uint written, bool deferred = false)
     {
         Errno? now;
         lock (_lock)
-            now = ConnectLocked(req, in target, caller, nonBlocking, written);
+            now = ConnectLocked(req, in target, caller, nonBlocking, written, deferred);
         if (now is { } e)
             Answer(req, written, e);
     }
 
-    private Errno? ConnectLocked(FuseRequest req, in SockAddr target, Caller caller, bool nonBlocking, uint written)
+    private Errno? ConnectLocked(FuseRequest req, in SockAddr target, Caller caller, bool nonBlocking, uint written, bool deferred)
     {
         if (_closed)
             return Errno.EBADF;
@@ -150,7 +152,8 @@ public sealed partial class SocketFile
             return Errno.EINPROGRESS;
         _connectAnswer = req;
         _connectWritten = written;
-        req.Defer(_cancelConnect ??= CancelConnect);
+        if (!deferred)
+            req.Defer(_cancelConnect ??= CancelConnect);
         return null;
     }
 
@@ -186,12 +189,19 @@ public sealed partial class SocketFile
 
     private void CancelConnect(FuseRequest r)
     {
+        AbandonConnect(r);
+        r.ReplyError(Errno.EINTR);
+    }
+
+    /// <summary>The ctl write <paramref name="r"/> waits no more (its caller was interrupted): the
+    /// connect goes on unanswered, and the file's reads and writes still wait for it.</summary>
+    public void AbandonConnect(FuseRequest r)
+    {
         lock (_lock)
         {
             if (_connectAnswer == r)
-                _connectAnswer = null; // the connect goes on; the file's reads and writes still wait for it
+                _connectAnswer = null;
         }
-        r.ReplyError(Errno.EINTR);
     }
 
     /// <summary>The file is closed: a ctl write waiting for a connect is answered EBADF.</summary>
