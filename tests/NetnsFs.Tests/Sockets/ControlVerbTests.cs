@@ -291,6 +291,96 @@ public sealed class ControlVerbTests
         }), r.ToString());
     }
 
+    /// <summary>connect to a name looks it up inside the namespace, as tcp/HOST/PORT does: hosts=
+    /// first, then the namespace's own nameserver; a name that does not exist is ENOENT.</summary>
+    [Test]
+    public void Connect_to_a_name_resolves_it_inside_the_namespace()
+    {
+        using var tmp = new TempDir("ctl");
+        string hosts = SocketKit.WriteFile(tmp, "hosts", "127.0.0.1 fromhosts.netnsfs.test\n");
+        string resolv = SocketKit.WriteFile(tmp, "resolv.conf", "nameserver 127.0.0.53\noptions timeout:2 attempts:2\n");
+        using var m = new NetnsfsMount($"create,hosts={hosts},resolv={resolv}");
+        using var servers = SocketKit.StartServers(m["ns"], tmp, "dns,svc.netnsfs.test,127.0.0.1", "echo,127.0.0.1,7114");
+        const string script = """
+            M=$1
+            for host in svc.netnsfs.test fromhosts.netnsfs.test nosuch.netnsfs.test; do
+              exec 3<>"$M/inet;stream;tcp"
+              if echo "connect $host!7114" > "$M/conn/self/ctl"; then
+                echo "$host" >&3; read -r line <&3; echo "reply: $line"
+              fi
+              exec 3>&-
+            done
+            """;
+        var r = Run.Process("/bin/bash", ["-c", script, "bash", m.Dir], Wait);
+        Assert.That(Lines(r), Is.EqualTo(new[] { "reply: svc.netnsfs.test", "reply: fromhosts.netnsfs.test" }), r.ToString());
+        Assert.That(r.Stderr, Does.Contain("write error: No such file or directory"), "NXDOMAIN is ENOENT\n" + r);
+        Assert.That(servers.Lines, Does.Contain("query svc.netnsfs.test 1").And.Contain("query nosuch.netnsfs.test 1"), string.Join('\n', servers.Lines));
+    }
+
+    private const string UnixPathServerPy = """
+        import os, socket, sys, threading
+        d = sys.argv[1]
+        def serve(name, mode):
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(os.path.join(d, name))
+            os.chmod(os.path.join(d, name), mode)
+            l.listen(16)
+            def loop():
+                while True:
+                    c, _ = l.accept()
+                    c.sendall((name + '\n').encode())
+                    c.close()
+            threading.Thread(target=loop, daemon=True).start()
+        serve('open.sock', 0o666)
+        serve('closed.sock', 0o600)
+        with open(os.path.join(d, 'plain'), 'w') as f:
+            f.write('no socket')
+        os.symlink(os.path.join(d, 'open.sock'), os.path.join(d, 'link.sock'))
+        print('ready', flush=True)
+        threading.Event().wait()
+        """;
+
+    private const string ConnectPathPy = """
+        import errno, os, sys
+        M = sys.argv[1]
+        for path in sys.argv[2:]:
+            fd = os.open(M + '/unix;stream;0', os.O_RDWR)
+            try:
+                with open(M + '/conn/self/ctl', 'w') as c:
+                    c.write('connect %s\n' % path)
+                print(os.path.basename(path), os.read(fd, 100).decode().strip())
+            except OSError as e:
+                print(os.path.basename(path), errno.errorcode.get(e.errno, str(e.errno)))
+            os.close(fd)
+        """;
+
+    /// <summary>connect PATH on a unix triple reaches a socket by path as the writer would: with
+    /// its rights (nobody is refused a socket only root may write) and in its root, symlinks
+    /// followed; a file that is no socket is ECONNREFUSED, a missing one ENOENT.</summary>
+    [Test]
+    public void Connect_by_path_reaches_a_unix_socket_with_the_writers_rights()
+    {
+        using var tmp = new TempDir("ctl");
+        using var m = new NetnsfsMount("create,allow_other,mode=0777");
+        string dir = tmp.Sub("socks");
+        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        using var server = new Background(Run.Python3, ["-u", "-c", UnixPathServerPy, dir]);
+        server.WaitReady();
+        string[] paths = [.. new[] { "open.sock", "closed.sock", "link.sock", "plain", "missing.sock" }.Select(p => Path.Combine(dir, p))];
+
+        var root = Run.Python(ConnectPathPy, [m.Dir, .. paths]);
+        Assert.That(Lines(root), Is.EqualTo(new[] { "open.sock open.sock", "closed.sock closed.sock", "link.sock open.sock", "plain ECONNREFUSED", "missing.sock ENOENT" }), root.ToString());
+        var nobody = AsUser.Python3(AsUser.Nobody, ConnectPathPy, [m.Dir, .. paths]);
+        Assert.That(Lines(nobody), Is.EqualTo(new[] { "open.sock open.sock", "closed.sock EACCES", "link.sock open.sock", "plain ECONNREFUSED", "missing.sock ENOENT" }),
+            "nobody reaches what it may write and nothing else\n" + nobody);
+
+        // In a mount namespace of its own where a tmpfs hides the directory, the writer finds nothing
+        // there, whatever the daemon sees.
+        var hidden = Run.Process("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+            "mount -t tmpfs none \"$1\" && exec \"$2\" -c \"$3\" \"$4\" \"$1/open.sock\"", "sh", dir, Run.Python3, ConnectPathPy, m.Dir], Wait);
+        Assert.That(Lines(hidden), Is.EqualTo(new[] { "open.sock ENOENT" }), "resolved in the writer's mount namespace\n" + hidden);
+    }
+
     private const string TryBindPy = """
         import os, sys
         M = sys.argv[1]
