@@ -129,6 +129,34 @@ public sealed class ControlVerbTests
         Assert.That(bash.Lines, Is.EqualTo(new[] { "listening: LISTEN 127.0.0.1:7103", "server got: ping", "state: ESTABLISHED", "server end: EOF" }), bash.ToString());
     }
 
+    /// <summary>A listening file's first write waits for the client too, and goes to it.</summary>
+    [Test]
+    public void A_listening_files_first_write_waits_for_a_client_and_greets_it()
+    {
+        using var tmp = new TempDir("ctl");
+        using var m = new NetnsfsMount("create");
+        const string server = """
+            M=$1
+            exec 3<>"$M/inet6;stream;tcp"
+            echo "announce 7115" > "$M/conn/self/ctl" || exit 1
+            echo "listening: $(cat "$M/conn/self/local")"
+            echo hello >&3 && echo greeted
+            """;
+        using var bash = new Background("/bin/bash", ["-c", server, "server", m.Dir]);
+        bash.WaitLine(l => l.StartsWith("listening: ", StringComparison.Ordinal), Wait);
+        Assert.That(bash.Lines, Does.Contain("listening: [::]:7115"), "announce PORT on inet6 is every address\n" + bash);
+        Assert.That(bash.Lines, Does.Not.Contain("greeted"), "the write waits for a client\n" + bash);
+        const string client = """
+            import socket
+            s = socket.create_connection(('127.0.0.1', 7115), timeout=20)
+            print('client got:', s.recv(100).decode().strip())
+            """;
+        var c = SocketKit.PythonIn(m["ns"], tmp, client);
+        Assert.That(Lines(c), Is.EqualTo(new[] { "client got: hello" }), c + "\n" + bash);
+        Assert.That(bash.WaitExit(Wait), Is.True, bash.ToString());
+        Assert.That(bash.Lines, Does.Contain("greeted"), bash.ToString());
+    }
+
     private const string ListenerPollPy = """
         import errno, json, os, select, socket, sys, time
         M, port = sys.argv[1], int(sys.argv[2])
@@ -315,6 +343,52 @@ public sealed class ControlVerbTests
         Assert.That(Lines(r), Is.EqualTo(new[] { "reply: svc.netnsfs.test", "reply: fromhosts.netnsfs.test" }), r.ToString());
         Assert.That(r.Stderr, Does.Contain("write error: No such file or directory"), "NXDOMAIN is ENOENT\n" + r);
         Assert.That(servers.Lines, Does.Contain("query svc.netnsfs.test 1").And.Contain("query nosuch.netnsfs.test 1"), string.Join('\n', servers.Lines));
+    }
+
+    private const string InterruptedLookupPy = """
+        import json, os, signal, sys, time
+        M = sys.argv[1]
+        class Alarm(Exception):
+            pass
+        def ring(*_):
+            raise Alarm()
+        signal.signal(signal.SIGALRM, ring)
+        fd = os.open(M + '/inet;stream;tcp', os.O_RDWR)
+        ctl = os.open(M + '/conn/self/ctl', os.O_WRONLY)
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        t = time.monotonic()
+        try:
+            os.write(ctl, b'connect silent.netnsfs.test!80\n')
+            out = 'connected'
+        except Alarm:
+            out = 'interrupted'
+        except OSError as e:
+            out = e.strerror
+        ms = (time.monotonic() - t) * 1000
+        with open(M + '/conn/self/state') as s:
+            state = s.read().strip()
+        os.close(ctl)
+        os.close(fd)
+        print(json.dumps({'result': out, 'ms': ms, 'state': state}))
+        """;
+
+    /// <summary>A lookup that gets no answer (a nameserver that never answers) is interrupted like
+    /// a connect, and leaves nothing waiting: no deferred request, no socket.</summary>
+    [Test]
+    public void An_interrupted_lookup_for_connect_leaves_nothing_waiting()
+    {
+        using var tmp = new TempDir("ctl");
+        string resolv = SocketKit.WriteFile(tmp, "resolv.conf", "nameserver 127.0.0.53\noptions timeout:5 attempts:2\n");
+        string hosts = SocketKit.WriteFile(tmp, "hosts", "");
+        using var m = new NetnsfsMount($"create,hosts={hosts},resolv={resolv}");
+        using var servers = SocketKit.StartServers(m["ns"], tmp, "dnssilent");
+        var r = SocketKit.Json(SocketKit.Python(tmp, InterruptedLookupPy, m.Dir));
+        Assert.That(r.GetProperty("result").GetString(), Is.EqualTo("interrupted"), r.ToString());
+        Assert.That(r.GetProperty("ms").GetDouble(), Is.LessThan(4000), r.ToString());
+        Assert.That(r.GetProperty("state").GetString(), Is.EqualTo("CLOSE"), "the lookup was cancelled before any connect: " + r);
+        Assert.That(Await.Eventually(() => m.Status["sockets"] == "0" && m.Status["deferred_requests"] == "0", TimeSpan.FromSeconds(5)), Is.True,
+            string.Join(' ', m.Status.Select(kv => $"{kv.Key}={kv.Value}")));
+        Assert.That(servers.Lines, Does.Contain("query silent.netnsfs.test 1"), string.Join('\n', servers.Lines));
     }
 
     private const string UnixPathServerPy = """
