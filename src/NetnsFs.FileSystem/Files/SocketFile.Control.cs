@@ -24,24 +24,12 @@ public sealed partial class SocketFile
     /// <summary>One client is taken; a few more may queue meanwhile (and are reset with the listener).</summary>
     private const int ListenBacklog = 16;
 
-    private FuseRequest? _connectAnswer; // a ctl write waiting for the connect it started
-    private uint _connectWritten;        // what that write answers on success
-    private SockAddr _connectTarget;     // where it connects: asked again for the result
+    private ConnectWait? _connectWait;  // a ctl write waiting for the connect it started
     private Action<FuseRequest>? _cancelConnect;
     private bool _listening;
     private Caller? _acceptAs;           // who listened: the accepted socket is made with its credentials
     private List<FuseRequest>? _writersBeforeAccept; // writes that wait for the first client
     private Errno _failed;               // the accepted connection could not be watched: every call answers this
-
-    /// <summary>Whether the socket listens (announce or listen) and has not taken its client yet.</summary>
-    public bool IsListening
-    {
-        get
-        {
-            lock (_lock)
-                return _listening;
-        }
-    }
 
     /// <summary>bind(2) of the local address as <paramref name="caller"/>: the kernel refuses a low
     /// port to a caller without CAP_NET_BIND_SERVICE (EACCES), a second bind (EINVAL), an address
@@ -139,19 +127,17 @@ public sealed partial class SocketFile
         if (e != Errno.EINPROGRESS)
             return e;
         _connecting = true;
-        _connectTarget = target;
         // A loopback connect is usually over by the time connect(2) returns: look before waiting.
         if (Socket.PollNow(IoEvents.Writable) != IoEvents.None)
         {
             _connecting = false;
             ArmLocked();
-            return ConnectResult();
+            return ConnectResult(in target);
         }
         ArmLocked();
         if (nonBlocking)
             return Errno.EINPROGRESS;
-        _connectAnswer = req;
-        _connectWritten = written;
+        _connectWait = new ConnectWait { Request = req, Written = written, Target = target };
         if (!deferred)
             req.Defer(_cancelConnect ??= CancelConnect);
         return null;
@@ -171,19 +157,19 @@ public sealed partial class SocketFile
     private void ConnectEndedLocked()
     {
         _connecting = false;
-        if (_connectAnswer is not { } waiting)
+        if (_connectWait is not { } waiting)
             return;
-        _connectAnswer = null;
-        Answer(waiting, _connectWritten, ConnectResult());
+        _connectWait = null;
+        Answer(waiting.Request, waiting.Written, ConnectResult(in waiting.Target));
     }
 
     /// <summary>The result of a connect that was under way and is over, asked for as programs ask:
     /// connect(2) again. Unlike reading SO_ERROR, that also ends the kernel's "connecting" state:
     /// a connected socket then answers a further connect EISCONN, and a refused one may connect
     /// anew (SO_ERROR alone would leave it to answer ECONNABORTED).</summary>
-    private Errno ConnectResult()
+    private Errno ConnectResult(in SockAddr target)
     {
-        var e = Socket.Connect(in _connectTarget);
+        var e = Socket.Connect(in target);
         return e == Errno.EISCONN ? 0 : e;
     }
 
@@ -199,16 +185,16 @@ public sealed partial class SocketFile
     {
         lock (_lock)
         {
-            if (_connectAnswer == r)
-                _connectAnswer = null;
+            if (_connectWait?.Request == r)
+                _connectWait = null;
         }
     }
 
     /// <summary>The file is closed: a ctl write waiting for a connect is answered EBADF.</summary>
     private void EndControlLocked()
     {
-        _connectAnswer?.ReplyError(Errno.EBADF);
-        _connectAnswer = null;
+        _connectWait?.Request.ReplyError(Errno.EBADF);
+        _connectWait = null;
         _writersBeforeAccept = null; // the write queue answers them (EBADF)
         _acceptAs = null;
     }
@@ -315,5 +301,18 @@ public sealed partial class SocketFile
                 r.ReplyError(e);
             }
         }
+    }
+
+    /// <summary>A ctl write waiting for its connect: made only then (a sockaddr is 132 bytes, and a
+    /// mount may hold many thousands of socket files that never connect by ctl).</summary>
+    private sealed class ConnectWait
+    {
+        public required FuseRequest Request { get; init; }
+
+        /// <summary>What the write answers on success.</summary>
+        public required uint Written { get; init; }
+
+        /// <summary>Where it connects: asked again for the result (<see cref="ConnectResult"/>).</summary>
+        public SockAddr Target;
     }
 }
