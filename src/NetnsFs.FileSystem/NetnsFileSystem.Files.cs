@@ -31,6 +31,9 @@ public sealed partial class NetnsFileSystem
             case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl } when (flags & 3) != 0 && !_connections.MayControl(ctl.Handle, req.Uid, req.Pid):
                 req.ReplyError(Errno.EPERM); // another uid's connection (the sharing model)
                 break;
+            case TextFileNode { Control: not null, Parent: DirectoryNode { Role: DirectoryRole.Connection } ctl }:
+                OpenControl(req, ctl.Handle);
+                break;
             case TextFileNode t:
                 OpenSnapshot(req, t);
                 break;
@@ -181,6 +184,16 @@ public sealed partial class NetnsFileSystem
             throw;
         }
         var file = _files.Add(new TextFile(content, t.Control) { Charge = charge });
+        req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
+    }
+
+    /// <summary>Opens conn/N/ctl: its writes are commands for socket N (<see cref="Control.ControlFile"/>),
+    /// answered when done (a connect's later). Counted among the caller's snapshots, as it was as a text file.</summary>
+    private void OpenControl(FuseRequest req, ulong handle)
+    {
+        if (TakeOrRefuse(req, Resource.Snapshots) is not { } charge)
+            return;
+        var file = _files.Add(new Control.ControlFile(handle, _connections.Commands) { Charge = charge });
         req.ReplyOpen(file.Handle, OpenReplyFlags.DirectIo);
     }
 

@@ -19,8 +19,9 @@ namespace NetnsFs.FileSystem.Files;
 /// (<see cref="ReadQueue"/>), the waiting and written-behind writes (<see cref="WriteQueue"/>:
 /// large writes to a connected stream are answered once the daemon holds their data, then sent),
 /// and the scheduled poll (<see cref="PollWaiter"/>); this class keeps the connect, the arming,
-/// the close and the order of it all.</summary>
-public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWrites
+/// the close and the order of it all. What conn/N/ctl does to the socket (bind, connect, listen,
+/// and the accept that makes a listening file its first connection) is in SocketFile.Control.cs.</summary>
+public sealed partial class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWrites
 {
     private const int O_NONBLOCK = NetnsFs.Interop.Libc.O_NONBLOCK;
 
@@ -32,7 +33,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
     private readonly PollWaiter _poll = new();
     private readonly FuseSession _session;
     private readonly ReadinessEngine _engine;
-    private readonly ulong _engineKey;
+    private ulong _engineKey; // a new one when an accepted connection takes a listener's place
     private IoEvents _armed; // what epoll will report once (cleared when it reports)
     private bool _connecting;
     private bool _closed;
@@ -144,6 +145,13 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
         {
             if (_closed)
                 return IoResult.Error(Errno.EBADF);
+            if (_failed != 0)
+                return IoResult.Error(_failed);
+            var accepted = TryAcceptLocked();
+            if (accepted == Errno.EAGAIN)
+                return WaitOrAgain(req, reply.Payload.Length, flags); // listening: no client yet
+            if (accepted != 0)
+                return IoResult.Error(accepted);
             if (_connecting || _reads.IsWaiting)
                 return WaitOrAgain(req, reply.Payload.Length, flags);
             int n = Socket.Receive(reply.Payload);
@@ -183,9 +191,18 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
         {
             if (_closed)
                 return IoResult.Error(Errno.EBADF);
-            var result = _writes.Write(req, data, NonBlocking(flags), _connecting);
+            if (_failed != 0)
+                return IoResult.Error(_failed);
+            var accepted = TryAcceptLocked();
+            if (accepted is not (0 or Errno.EAGAIN))
+                return IoResult.Error(accepted);
+            var result = _writes.Write(req, data, NonBlocking(flags), _connecting || _listening);
             if (!result.IsToAnswer)
-                ArmLocked(); // queued (or the rest of an answered one is): wait for room
+            {
+                if (_listening)
+                    (_writersBeforeAccept ??= []).Add(req); // answered with the accept's error if it fails
+                ArmLocked(); // queued (or the rest of an answered one is): wait for room, or a client
+            }
             return result;
         }
     }
@@ -210,9 +227,11 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
                     KeepSending();
                 return;
             }
+            if (_listening)
+                events = OnListenerReadiness(events);
             if (_connecting && (events & IoEvents.Writable) != 0)
-                _connecting = false;
-            if (!_connecting)
+                ConnectEndedLocked();
+            if (!_connecting && !_listening)
             {
                 if ((events & IoEvents.Readable) != 0)
                     _reads.Drain(Socket);
@@ -234,7 +253,9 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
             wanted |= IoEvents.In;
         if (_writes.IsWaiting || _connecting)
             wanted |= IoEvents.Out;
-        if ((wanted & IoEvents.In) != 0)
+        if (_listening && wanted != IoEvents.None)
+            wanted = IoEvents.In; // a listener has one thing to say: a client waits
+        else if ((wanted & IoEvents.In) != 0)
             wanted |= IoEvents.RdHup; // a peer's half-close ends a wait for data, not for room
         if (wanted == IoEvents.None || (wanted & ~_armed) == IoEvents.None)
             return;
@@ -249,7 +270,10 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
         IoEvents revents;
         lock (_lock)
         {
-            revents = _closed ? IoEvents.Nval : Socket.PollNow((IoEvents)events | IoEvents.Err | IoEvents.Hup);
+            revents = _closed ? IoEvents.Nval
+                : _failed != 0 ? IoEvents.Err
+                : _listening ? ListenerPollNow((IoEvents)events)
+                : Socket.PollNow((IoEvents)events | IoEvents.Err | IoEvents.Hup);
             if (_writes.IsWaiting)
                 revents &= ~IoEvents.Out; // a write now would wait behind the queued ones
             if ((pollFlags & PollFlags.ScheduleNotify) != 0 && !_closed)
@@ -284,7 +308,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
             {
                 "local" => Socket.LocalAddress().ToString(),
                 "remote" => Socket.RemoteAddress().ToString(),
-                "state" => _connecting ? "CONNECTING" : Socket.StateName(),
+                "state" => _connecting ? "CONNECTING" : _listening ? "LISTEN" : Socket.StateName(),
                 _ => null,
             };
         }
@@ -298,6 +322,7 @@ public sealed class SocketFile : OpenFile, IReadinessListener, IHoldsAnsweredWri
                 return;
             _closed = true;
             _reads.FailAll(Errno.EBADF);
+            EndControlLocked();
             _poll.Clear();
             if (_writes.Close())
                 ArmLocked(); // lingering: answered data goes on out as room comes

@@ -58,6 +58,11 @@ public sealed class SocketMaker(NetNamespace ns, ReadinessEngine engine, Func<Re
         return op;
     }
 
+    /// <summary>Looks <paramref name="name"/> up inside the namespace as a dial path's HOST is (its
+    /// hosts file, then its nameservers), for a socket that connects later (conn/N/ctl's connect);
+    /// <paramref name="done"/> gets the address or the errno, once, unless the handle is disposed first.</summary>
+    public IOperation Lookup(string name, Action<Errno, IPAddress?> done) => DnsLookup.Start(ns, engine, resolver(), name, done, log);
+
     private Made Create(SocketKind kind, Caller caller)
     {
         try

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NetnsFs.FileSystem.Control;
 using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using Serilog;
@@ -6,7 +7,7 @@ using Serilog;
 namespace NetnsFs.FileSystem.Mount;
 
 /// <summary>What the files of conn/N/ (Plan 9's /net/tcp/N: local, remote, state, path, owner, ctl)
-/// and net/ (the namespace's /proc/net, read from inside it at each open) say, from the mount's
+/// say and do, and net/ (the namespace's /proc/net, read from inside it at each open) say, from the mount's
 /// open sockets.</summary>
 public sealed class ConnectionFiles(OpenFileTable files, ILogger log)
 {
@@ -39,8 +40,11 @@ public sealed class ConnectionFiles(OpenFileTable files, ILogger log)
         return false;
     }
 
-    /// <summary>Commands of conn/N/ctl: "shutdown" (= "shutdown wr": half-close, the peer reads EOF
-    /// and can still answer), "shutdown rd", "shutdown rdwr".</summary>
+    /// <summary>What writes to conn/N/ctl run: shutdown, connect, bind, announce, listen.</summary>
+    public ConnectionControl Commands { get; } = new(files, log);
+
+    /// <summary>A command of conn/N/ctl that answers at once ("shutdown", "shutdown rd", "shutdown
+    /// rdwr"; the others need the write they answer: <see cref="Commands"/>).</summary>
     public Errno Control(ulong handle, string command)
     {
         if (files.FindSocket(handle) is not { } s)
@@ -55,14 +59,9 @@ public sealed class ConnectionFiles(OpenFileTable files, ILogger log)
     }
 
     /// <summary>shutdown(2)'s how for a ctl command (SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2); -1 for
-    /// one it does not know.</summary>
-    public static int ShutdownOf(string command) => command switch
-    {
-        "shutdown" or "shutdown wr" or "shutdown write" => 1,
-        "shutdown rd" or "shutdown read" => 0,
-        "shutdown rdwr" or "shutdown both" => 2,
-        _ => -1,
-    };
+    /// one that is no shutdown.</summary>
+    public static int ShutdownOf(string command) =>
+        ControlCommand.TryParse(command, Net.Sockets.SocketKind.AF_INET, out var c, out _) == 0 && c.Verb == ControlVerb.Shutdown ? c.How : -1;
 
     /// <summary>A /proc/net table of the namespace, read as <paramref name="caller"/>: what the kernel
     /// shows depends on who reads (kernel pointers are zeros without CAP_SYSLOG under kptr_restrict).</summary>
