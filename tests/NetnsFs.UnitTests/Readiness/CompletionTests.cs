@@ -147,7 +147,8 @@ public sealed class CompletionTests
             // The open's lock is taken here, and a cancel under that lock comes from another thread.
             var other = new Thread(() => otherFinished = !c!.Cancel() && c.IsOver && c.Own(new Probe()));
             other.Start();
-            otherFinished &= other.Join(Deadlock);
+            bool joined = other.Join(Deadlock); // read the thread's result only after it ended
+            otherFinished &= joined;
         });
         RunBounded(() => c.Complete(1));
         Assert.That(otherFinished, Is.True, "another thread used the completion while its answer ran");
