@@ -47,11 +47,15 @@ internal static class SeccompFilter
             (null, JeqK, SYS_open, "open", null),
             (null, JeqK, SYS_openat, "openat", null),
             (null, JeqK, SYS_creat, "notify", null),
+            trapSockets ? (null, JeqK, SYS_socket, "socket", "allow") : (null, RetK, SECCOMP_RET_ALLOW, null, null),
+            ("open", LdAbsW, Arg1Offset, null, null),
+            (null, JsetK, WritingOrCreating, "notify", "allow"),
+            ("openat", LdAbsW, Arg2Offset, null, null),
+            (null, JsetK, WritingOrCreating, "notify", "allow"),
         };
         if (trapSockets)
         {
-            code.Add((null, JeqK, SYS_socket, null, "allow"));
-            code.Add((null, LdAbsW, Arg0Offset, null, null));
+            code.Add(("socket", LdAbsW, Arg0Offset, null, null));
             code.Add((null, JeqK, 2, "notify", null));  // AF_INET
             code.Add((null, JeqK, 10, "notify", null)); // AF_INET6
             code.Add((null, JeqK, 16, null, "allow"));  // AF_NETLINK
@@ -61,10 +65,6 @@ internal static class SeccompFilter
         }
         code.Add(("allow", RetK, SECCOMP_RET_ALLOW, null, null));
         code.Add(("notify", RetK, SECCOMP_RET_USER_NOTIF, null, null));
-        code.Add(("open", LdAbsW, Arg1Offset, null, null));
-        code.Add((null, JsetK, WritingOrCreating, "notify", "allow"));
-        code.Add(("openat", LdAbsW, Arg2Offset, null, null));
-        code.Add((null, JsetK, WritingOrCreating, "notify", "allow"));
 
         var at = new Dictionary<string, int>();
         for (int i = 0; i < code.Count; i++)
