@@ -256,6 +256,66 @@ public sealed class RunTests
         Assert.That(r.Stdout, Does.StartWith("socket:["), "the outer run's filter still traps the inner command's open: " + r);
     }
 
+    /// <summary>open(2) through the i386 entry (int $0x80), which the filter lets through.</summary>
+    private const string I386OpenC = """
+        /* open(2) through the i386 entry (int $0x80), which `netnsfs run`'s filter does not trap. */
+        #include <stdio.h>
+        #include <string.h>
+        #include <unistd.h>
+        static char path[4096];
+        int main(int argc, char **argv) {
+            strncpy(path, argv[1], sizeof path - 1);
+            long fd;
+            __asm__ volatile ("int $0x80" : "=a"(fd) : "a"(5), "b"(path), "c"(2 | 0100000), "d"(0) : "memory");
+            if (fd < 0) { printf("error %ld\n", -fd); return 1; }
+            char proc[64], link[4096];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%ld", fd);
+            ssize_t n = readlink(proc, link, sizeof link - 1);
+            link[n > 0 ? n : 0] = 0;
+            printf("%s\n", link);
+            return 0;
+        }
+        """;
+
+    [Test]
+    public void An_i386_open_is_not_trapped_and_gets_the_FUSE_file_with_the_FUSE_files_checks()
+    {
+        string source = Path.Combine(_binDir!.Path, "i386open.c");
+        string program = Path.Combine(_binDir.Path, "i386open");
+        File.WriteAllText(source, I386OpenC);
+        var cc = Run.Process("gcc", ["-O1", "-no-pie", "-o", program, source]);
+        Assert.That(cc.ExitCode, Is.Zero, cc.ToString());
+        File.SetUnixFileMode(program, (UnixFileMode)0x1ed);
+        using var m = new NetnsfsMount("create");
+        var r = UnderRun([], program, $"{m.Dir}/udp/127.0.0.1/9");
+        Assert.That(r.Stdout.Trim(), Is.EqualTo($"{m.Dir}/udp/127.0.0.1/9"), "the foreign ABI's open reaches the kernel: the FUSE socket file, as without run: " + r);
+
+        using var closed = new NetnsfsMount("create,allow_other,mode=0700");
+        var nobody = AsUser.Command(AsUser.Nobody, _binary, "run", "--", program, $"{closed.Dir}/udp/127.0.0.1/9");
+        Assert.That(nobody.Stdout.Trim(), Is.EqualTo("error 13"), "and a mount nobody may not use refuses it there: a miss is no hole: " + nobody);
+    }
+
+    [Test]
+    public void A_target_killed_while_its_open_dials_leaves_nothing_behind_in_the_daemon()
+    {
+        using var m = new NetnsfsMount("create");
+        // A firewall rule in the namespace drops the SYN: the connect waits, as to a host that
+        // does not answer.
+        Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "nft", "add table inet t; add chain inet t out { type filter hook output priority 0; }; add rule inet t out ip daddr 127.0.0.2 tcp dport 80 drop"]));
+        // One request first, so that what the daemon keeps once it has served one (the handoff
+        // socket, bound at first use, and its namespace handles) is in the baseline.
+        Assert.That(UnderRun([], "/bin/bash", "-c", $"exec 3<>'{m.Dir}/udp/127.0.0.1/9'").ExitCode, Is.Zero);
+        int baseline = m.DaemonFdCount;
+        using var run = new Background(_binary, ["run", "--", Run.Python3, "-u", "-c",
+            "import os, sys\nprint(os.getpid(), flush=True)\nos.open(sys.argv[1] + '/tcp/127.0.0.2/80', os.O_RDWR)", m.Dir]);
+        int target = int.Parse(run.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Await.Eventually(() => m.DaemonFdCount >= baseline + 2, TimeSpan.FromSeconds(20)), Is.True, "the dial is under way in the daemon (its handoff connection and socket)");
+        Run.Process("kill", ["-KILL", target.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.That(Processes.WaitGone(run.Pid, TimeSpan.FromSeconds(10)), Is.True, "run ends with its command");
+        Assert.That(Await.Eventually(() => m.DaemonFdCount == baseline, TimeSpan.FromSeconds(10)), Is.True,
+            $"the dial was cancelled: the daemon holds {m.DaemonFdCount} fds, {baseline} before");
+    }
+
     [Test]
     public void Bad_input_is_one_line_and_a_status()
     {
