@@ -17,7 +17,19 @@ internal static unsafe class TargetThread
     /// that a path near the end of a mapping is not lost to a read of the next, unmapped, page.</summary>
     public static string? ReadString(uint tid, ulong address)
     {
-        var buffer = new byte[PathMax];
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(PathMax); // every trapped open reads one
+        try
+        {
+            return ReadString(tid, address, buffer);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string? ReadString(uint tid, ulong address, byte[] buffer)
+    {
         int have = 0;
         while (have < PathMax)
         {
