@@ -46,9 +46,12 @@ public static class NetnsSocket
     /// <summary>One request on a handoff connection from <see cref="Connect"/> (several may share
     /// one). The answer must carry exactly one fd, and a socket: anything else (two fds, a
     /// truncated control message, a pipe) is closed and refused.</summary>
-    public static int Request(Socket handoff, string path)
+    /// <param name="nonBlocking">A non-blocking socket, and for a dial path one whose connect may
+    /// still be under way (as connect(2) on a non-blocking socket leaves it: poll for writing, then
+    /// SO_ERROR).</param>
+    public static int Request(Socket handoff, string path, bool nonBlocking = false)
     {
-        handoff.Send(HandoffWire.EncodeRequest(path));
+        handoff.Send(HandoffWire.EncodeRequest(path, nonBlocking));
         var reply = new byte[HandoffWire.MaxReply];
         int n = FdPassing.Receive((int)handoff.Handle, reply, out int fd);
         if (n < 0)

@@ -205,24 +205,28 @@ public static class PathTarget
 /// decoded by <see cref="NetnsFs.FileSystem.Handoff.HandoffRequest.Decode"/> exactly as the daemon
 /// does; then, as the reply a client receives, by <see cref="NetnsFs.Client.HandoffWire.DecodeReply"/>;
 /// and a reply made from it is encoded and decoded again. Invariants: nothing throws; a request is
-/// accepted iff it is 1 to 4096 bytes of valid UTF-8 without NUL, and then its path is those very
-/// bytes (the client's EncodeRequest gives them back); a refusal is EINVAL with a reason; a reply
+/// accepted iff it is 1 to 4096 bytes of valid UTF-8 without NUL, alone or followed by a NUL and
+/// "nonblock", and then its path is those very bytes (the client's EncodeRequest gives them back); a refusal is EINVAL with a reason; a reply
 /// fits MaxReply and decodes to the errno and (up to the 1000-char cut) the text it was made of.</summary>
 public static class HandoffTarget
 {
     public static void Run(ReadOnlySpan<byte> input)
     {
-        var e = NetnsFs.FileSystem.Handoff.HandoffRequest.Decode(input, out string path, out string problem);
-        bool wellFormed = input.Length is > 0 and <= NetnsFs.Client.HandoffWire.MaxRequest && input.IndexOf((byte)0) < 0 && System.Text.Unicode.Utf8.IsValid(input);
+        var e = NetnsFs.FileSystem.Handoff.HandoffRequest.Decode(input, out string path, out bool nonBlocking, out string problem);
+        int nul = input.IndexOf((byte)0);
+        var pathBytes = nul < 0 ? input : input[..nul];
+        bool optionWellFormed = nul < 0 || input[(nul + 1)..].SequenceEqual(NetnsFs.Client.HandoffWire.NonBlockingBytes);
+        bool wellFormed = pathBytes.Length is > 0 and <= NetnsFs.Client.HandoffWire.MaxRequest && optionWellFormed && System.Text.Unicode.Utf8.IsValid(pathBytes);
         Targets.Check((e == 0) == wellFormed, $"Decode answered {e} for a request that is {(wellFormed ? "" : "not ")}well-formed: {PathTarget.Show(input)}");
         if (e == 0)
         {
-            Targets.Check(Encoding.UTF8.GetBytes(path).AsSpan().SequenceEqual(input), $"the path of {PathTarget.Show(input)} is not its bytes");
-            Targets.Check(NetnsFs.Client.HandoffWire.EncodeRequest(path).AsSpan().SequenceEqual(input), "the client encodes the path differently");
+            Targets.Check(nonBlocking == nul >= 0, $"{PathTarget.Show(input)} decoded as nonBlocking={nonBlocking}");
+            Targets.Check(Encoding.UTF8.GetBytes(path).AsSpan().SequenceEqual(pathBytes), $"the path of {PathTarget.Show(input)} is not its bytes");
+            Targets.Check(NetnsFs.Client.HandoffWire.EncodeRequest(path, nonBlocking).AsSpan().SequenceEqual(input), "the client encodes the request differently");
         }
         else
         {
-            Targets.Check(e == Errno.EINVAL && problem.Length > 0 && path.Length == 0, $"a refusal is EINVAL with a reason, not {e} '{problem}'");
+            Targets.Check(e == Errno.EINVAL && problem.Length > 0 && path.Length == 0 && !nonBlocking, $"a refusal is EINVAL with a reason, not {e} '{problem}'");
         }
 
         // The same bytes as a reply a client receives (a hostile or broken server's).

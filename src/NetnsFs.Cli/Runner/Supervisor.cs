@@ -134,7 +134,7 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
         _inFlight[id] = conn;
         try
         {
-            fd = NetnsSocket.Request(conn, target.Request);
+            fd = NetnsSocket.Request(conn, target.Request, nonBlocking);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -160,13 +160,13 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
             return;
         }
         Give(target.HandoffDirectory, conn);
-        Install(id, fd, nonBlocking, closeOnExec);
+        Install(id, fd, closeOnExec);
     }
 
-    private void Install(ulong id, int fd, bool nonBlocking, bool closeOnExec)
+    /// <summary>Makes <paramref name="fd"/> the trapped call's result (O_NONBLOCK came with the
+    /// socket: the daemon made it so when asked, and it is the file's, not the descriptor's).</summary>
+    private void Install(ulong id, int fd, bool closeOnExec)
     {
-        if (nonBlocking)
-            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
         var add = new SeccompNotifAddFd { Id = id, Flags = _addFdSends ? SECCOMP_ADDFD_FLAG_SEND : 0, SrcFd = (uint)fd, NewFdFlags = closeOnExec ? (uint)O_CLOEXEC : 0 };
         int installed = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
         int e = installed < 0 ? Marshal.GetLastPInvokeError() : 0;

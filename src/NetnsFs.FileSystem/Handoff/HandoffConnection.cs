@@ -31,7 +31,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     private readonly HandoffPeer _peer;
     private readonly ulong _key;
     private readonly Lock _lock = new();
-    private readonly byte[] _buffer = new byte[HandoffWire.MaxRequest + 1];
+    private readonly byte[] _buffer = new byte[HandoffWire.MaxDatagram + 1];
     private readonly Charge? _charge;
     private readonly Errno _refused;
     private readonly TimeSpan _idle;
@@ -120,20 +120,20 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
                 CloseLocked(); // EOF or error: the client went away
                 return;
             }
-            if (HandoffRequest.Decode(_buffer.AsSpan(0, n), out string path, out string problem) != 0)
+            if (HandoffRequest.Decode(_buffer.AsSpan(0, n), out string path, out bool nonBlocking, out string problem) != 0)
             {
                 Reply(Errno.EINVAL, null, problem);
                 continue;
             }
             _lastActive = Environment.TickCount64;
             Completion<Served>? pending = null;
-            pending = new Completion<Served>(served => Finished(pending!, served, path), served => served.Socket?.Dispose());
+            pending = new Completion<Served>(served => Finished(pending!, served, path, nonBlocking), served => served.Socket?.Dispose());
             _inFlight = pending;
             _serving = true; // an answer given at once (a refusal) must not read on from inside it
             IDisposable? making;
             try
             {
-                making = _server.Serve(_peer, path, (e, s, text) => pending.Complete(new Served(e, s, text)));
+                making = _server.Serve(_peer, path, nonBlocking, (e, s, text) => pending.Complete(new Served(e, s, text)));
             }
             finally
             {
@@ -147,7 +147,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
     /// <summary>What the socket service answered one request with.</summary>
     private readonly record struct Served(Errno Error, NetSocket? Socket, string Text);
 
-    private void Finished(Completion<Served> pending, Served served, string path)
+    private void Finished(Completion<Served> pending, Served served, string path, bool nonBlocking)
     {
         var (e, socket, text) = served;
         lock (_lock)
@@ -161,7 +161,7 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
             _lastActive = Environment.TickCount64; // idle from the answer on
             if (e == 0)
                 _server.Log.Debug("handoff {Path} to {Caller}", path, _peer.AtConnect);
-            Reply(e, socket, text);
+            Reply(e, socket, text, nonBlocking);
             // Answered later (a connect, a lookup): read on from here. Answered at once, inside
             // ReadRequests: its loop reads on; calling it from here would nest one call per
             // pipelined request until the stack overflows (a crash any client could cause).
@@ -170,14 +170,14 @@ internal sealed class HandoffConnection : IReadinessListener, IDisposable
         }
     }
 
-    private void Reply(Errno e, NetSocket? socket, string text)
+    private void Reply(Errno e, NetSocket? socket, string text, bool nonBlocking = false)
     {
         Span<byte> reply = stackalloc byte[HandoffWire.MaxReply];
         int len = HandoffWire.EncodeReply(reply, (int)e, text);
         int fd = -1;
         if (socket is not null)
         {
-            socket.SetBlocking(true); // a socket handed to a program blocks, as socket(2) makes it
+            socket.SetBlocking(!nonBlocking); // a socket handed to a program blocks, as socket(2) makes it, unless it asked otherwise
             fd = socket.Fd;
         }
         int sent = FdPassing.Send(_socket.Fd, reply[..len], fd);

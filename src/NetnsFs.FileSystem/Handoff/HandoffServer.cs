@@ -100,7 +100,7 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
     }
 
     /// <summary>Answers one request: checks the caller, resolves the path, makes the socket.</summary>
-    internal IDisposable? Serve(HandoffPeer peer, string path, Action<Errno, NetSocket?, string> done)
+    internal IDisposable? Serve(HandoffPeer peer, string path, bool nonBlocking, Action<Errno, NetSocket?, string> done)
     {
         var caller = peer.Now();
         if (!_policy.MayUse(caller.Uid, caller.Gid, caller.Pid))
@@ -116,8 +116,9 @@ public sealed class HandoffServer : IReadinessListener, IDisposable
             done(e, null, $"{path}: {e}");
             return null;
         }
-        // A dial waits for its connect: the client gets a connected socket, or the connect's errno.
-        return _sockets.MakeOwn(_view, recipe!, caller, path, waitForConnect: true, r => done(r.Error, r.Socket, r.Message));
+        // A dial waits for its connect: the client gets a connected socket, or the connect's errno;
+        // asked non-blocking, it gets the socket with its connect under way, as connect(2) leaves it.
+        return _sockets.MakeOwn(_view, recipe!, caller, path, waitForConnect: !nonBlocking, r => done(r.Error, r.Socket, r.Message));
     }
 
     public void Dispose()

@@ -316,6 +316,32 @@ public sealed class RunTests
             $"the dial was cancelled: the daemon holds {m.DaemonFdCount} fds, {baseline} before");
     }
 
+    private const string NonBlockingDialPy = """
+        import errno, os, select, socket, sys, time
+        start = time.monotonic()
+        fd = os.open(sys.argv[1] + "/tcp/127.0.0.2/80", os.O_RDWR | os.O_NONBLOCK)
+        took = time.monotonic() - start
+        s = socket.socket(fileno=fd)
+        writable = select.select([], [s], [], 0.3)[1]
+        try:
+            s.connect(("127.0.0.2", 80))
+            again = "connected"
+        except OSError as e:
+            again = errno.errorcode[e.errno]
+        print(took < 5, os.get_blocking(fd), len(writable), again)
+        """;
+
+    [Test]
+    public void A_non_blocking_open_of_a_dial_path_returns_with_the_connect_in_progress()
+    {
+        using var m = new NetnsfsMount("create");
+        // The SYN is dropped: a blocking dial would wait for minutes, as to a host that does not answer.
+        Run.Checked(Run.Process("nsenter", [$"--net={m["ns"]}", "--", "nft", "add table inet t; add chain inet t out { type filter hook output priority 0; }; add rule inet t out ip daddr 127.0.0.2 tcp dport 80 drop"]));
+        var r = PythonUnderRun(NonBlockingDialPy, m.Dir);
+        Assert.That(r.Stdout.Trim(), Is.EqualTo("True False 0 EALREADY"),
+            "the open returns at once with a non-blocking socket whose connect is under way (not writable yet; connect(2) again says EALREADY), as connect(2) on one leaves it: " + r);
+    }
+
     [Test]
     public void Bad_input_is_one_line_and_a_status()
     {

@@ -69,27 +69,50 @@ public sealed class HandoffWireTests
     [TestCase("tcp/münchen.example/443")]
     public void The_daemon_decodes_what_the_client_encodes(string path)
     {
-        Assert.That(HandoffRequest.Decode(HandoffWire.EncodeRequest(path), out string decoded, out string problem), Is.EqualTo((Errno)0));
-        Assert.That((decoded, problem), Is.EqualTo((path, "")));
+        Assert.That(HandoffRequest.Decode(HandoffWire.EncodeRequest(path), out string decoded, out bool nonBlocking, out string problem), Is.EqualTo((Errno)0));
+        Assert.That((decoded, nonBlocking, problem), Is.EqualTo((path, false, "")));
     }
 
     [Test]
     public void The_daemon_takes_4096_bytes_and_refuses_4097()
     {
-        Assert.That(HandoffRequest.Decode(Encoding.ASCII.GetBytes(new string('a', 4096)), out _, out _), Is.EqualTo((Errno)0));
-        Assert.That(HandoffRequest.Decode(Encoding.ASCII.GetBytes(new string('a', 4097)), out string path, out string problem), Is.EqualTo(Errno.EINVAL));
+        Assert.That(HandoffRequest.Decode(Encoding.ASCII.GetBytes(new string('a', 4096)), out _, out _, out _), Is.EqualTo((Errno)0));
+        Assert.That(HandoffRequest.Decode(Encoding.ASCII.GetBytes(new string('a', 4097)), out string path, out _, out string problem), Is.EqualTo(Errno.EINVAL));
         Assert.That((path, problem), Is.EqualTo(("", "a request is 1 to 4096 bytes of UTF-8 without NUL")));
     }
 
     [TestCase(new byte[0], "a request is 1 to 4096 bytes of UTF-8 without NUL")]
-    [TestCase(new byte[] { (byte)'t', 0, (byte)'p' }, "a request is 1 to 4096 bytes of UTF-8 without NUL")]
+    [TestCase(new byte[] { (byte)'t', 0, (byte)'p' }, "after the path's NUL the one option is \"nonblock\"")]
     [TestCase(new byte[] { (byte)'c', 0xE9, (byte)'t' }, "the path is not UTF-8")] // Latin-1
     [TestCase(new byte[] { 0xC0, 0xAF }, "the path is not UTF-8")] // overlong '/'
     [TestCase(new byte[] { 0xED, 0xA0, 0x80 }, "the path is not UTF-8")] // a UTF-16 surrogate
     [TestCase(new byte[] { 0xF0, 0x9F, 0x98 }, "the path is not UTF-8")] // cut in the middle of a character
     public void The_daemon_refuses_a_malformed_request_with_EINVAL_and_why(byte[] datagram, string why)
     {
-        Assert.That(HandoffRequest.Decode(datagram, out string path, out string problem), Is.EqualTo(Errno.EINVAL));
-        Assert.That((path, problem), Is.EqualTo(("", why)));
+        Assert.That(HandoffRequest.Decode(datagram, out string path, out bool nonBlocking, out string problem), Is.EqualTo(Errno.EINVAL));
+        Assert.That((path, nonBlocking, problem), Is.EqualTo(("", false, why)));
+    }
+
+    [Test]
+    public void A_non_blocking_request_is_the_path_a_NUL_and_nonblock_and_decodes_back()
+    {
+        var bytes = HandoffWire.EncodeRequest("tcp/127.0.0.1/80", nonBlocking: true);
+        Assert.That(bytes, Is.EqualTo("tcp/127.0.0.1/80\0nonblock"u8.ToArray()));
+        Assert.That(HandoffRequest.Decode(bytes, out string path, out bool nonBlocking, out string problem), Is.EqualTo((Errno)0));
+        Assert.That((path, nonBlocking, problem), Is.EqualTo(("tcp/127.0.0.1/80", true, "")));
+        var longest = HandoffWire.EncodeRequest(new string('a', 4096), nonBlocking: true);
+        Assert.That(longest, Has.Length.EqualTo(HandoffWire.MaxDatagram));
+        Assert.That(HandoffRequest.Decode(longest, out _, out nonBlocking, out _), Is.EqualTo((Errno)0));
+        Assert.That(nonBlocking, Is.True);
+    }
+
+    [TestCase("tcp/127.0.0.1/80\0", "after the path's NUL the one option is \"nonblock\"")]
+    [TestCase("tcp/127.0.0.1/80\0nonblockx", "after the path's NUL the one option is \"nonblock\"")]
+    [TestCase("tcp/127.0.0.1/80\0nonblock\0nonblock", "after the path's NUL the one option is \"nonblock\"")]
+    [TestCase("\0nonblock", "a request is 1 to 4096 bytes of UTF-8 without NUL")]
+    public void A_request_with_anything_but_nonblock_after_its_NUL_is_refused(string datagram, string why)
+    {
+        Assert.That(HandoffRequest.Decode(Encoding.UTF8.GetBytes(datagram), out string path, out bool nonBlocking, out string problem), Is.EqualTo(Errno.EINVAL));
+        Assert.That((path, nonBlocking, problem), Is.EqualTo(("", false, why)));
     }
 }
