@@ -37,6 +37,8 @@ public static class Program
             }
             if (args.Length > 4 && args[0] == Runner.RunTarget.Flag)
                 return Runner.RunTarget.Start(args[1..]);
+            if (args.Length == 3 && args[0] == Runner.RunSurvivor.Flag)
+                return Runner.RunSurvivor.Start(args[1..]);
             if (args.Length > 0 && args[0] == "exec")
                 return ExecCommand.Run(args[1..]);
             if (args.Length > 0 && args[0] == "run")

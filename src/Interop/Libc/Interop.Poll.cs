@@ -8,6 +8,7 @@ internal static unsafe partial class Libc
     internal static partial int poll(PollFd* fds, nuint nfds, int timeout);
 
     internal const short POLLIN = 1;
+    internal const short POLLHUP = 0x10;
 
     /// <summary>struct pollfd (the same on x86-64 and arm64).</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -44,13 +44,24 @@ public static unsafe class RunCommand
         }
         if (said == RunTarget.Busy)
             Console.Error.WriteLine("netnsfs run: already under a seccomp listener (EBUSY): socket paths open as socket files, socket(2) stays in this namespace");
-        if (listener >= 0)
+        if (listener < 0)
         {
-            var supervisor = new Supervisor(listener, net);
-            var thread = new Thread(supervisor.Serve) { IsBackground = true, Name = "run supervisor" };
-            thread.Start();
+            child.WaitForExit();
+            return child.ExitCode;
         }
+        var supervisor = new Supervisor(listener, net);
+        var thread = new Thread(supervisor.Serve) { IsBackground = true, Name = "run supervisor" };
+        thread.Start();
         child.WaitForExit();
+        // COMMAND has gone; what it left running is still under the filter: a survivor supervises
+        // it from here on, once this one has answered what it received.
+        if (supervisor.TargetsRemain(20))
+        {
+            supervisor.StopReceiving();
+            thread.Join();
+            if (supervisor.TargetsRemain(0))
+                RunSurvivor.Launch(listener, net);
+        }
         return child.ExitCode;
     }
 

@@ -24,34 +24,63 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
     private readonly ConcurrentDictionary<string, ConcurrentBag<Socket>> _idle = new();
     private readonly ConcurrentDictionary<ulong, Socket> _inFlight = new();
     private readonly ConcurrentDictionary<string, bool> _namespaceRoots = new();
+    private readonly int _stop = eventfd(0, EFD_CLOEXEC);
     private bool _addFdSends = true;
 
-    /// <summary>Serves until no process is under the filter any more (POLLHUP) or the listener fails.</summary>
+    /// <summary>Notifications received and not yet answered: a supervisor that goes away with
+    /// some would leave their threads waiting for ever.</summary>
+    private int _unanswered;
+
+    /// <summary>Serves until no process is under the filter any more (POLLHUP), the listener
+    /// fails, or <see cref="StopReceiving"/>.</summary>
     public void Serve()
     {
         using var watcher = new Timer(_ => CancelVanished(), null, 200, 200);
         var notif = new SeccompNotif();
+        var pfds = stackalloc PollFd[2];
         while (true)
         {
-            var pfd = new PollFd { Fd = listener, Events = POLLIN };
-            if (poll(&pfd, 1, -1) < 0)
+            pfds[0] = new PollFd { Fd = listener, Events = POLLIN };
+            pfds[1] = new PollFd { Fd = _stop, Events = POLLIN };
+            if (poll(pfds, 2, -1) < 0)
             {
                 if (Marshal.GetLastPInvokeError() == 4)
                     continue;
                 return;
             }
-            if ((pfd.REvents & POLLIN) == 0)
-                return; // POLLHUP: every target has exited
+            if (pfds[1].REvents != 0 || (pfds[0].REvents & POLLIN) == 0)
+                break; // stopped; or POLLHUP: every target has exited
             notif = default;
             if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &notif) < 0)
             {
                 int e = Marshal.GetLastPInvokeError();
                 if (e is 2 or 4) // ENOENT: the call went away before it was read; EINTR
                     continue;
-                return;
+                break;
             }
+            Interlocked.Increment(ref _unanswered);
             Handle(notif);
         }
+        // What was received is answered before Serve returns (a dial waits for its connect, or
+        // for a call that went away to be noticed by the watcher).
+        while (Volatile.Read(ref _unanswered) > 0)
+            Thread.Sleep(5);
+    }
+
+    /// <summary>Whether a process is still under the filter: the listener says POLLHUP once
+    /// the last one has exited.</summary>
+    public bool TargetsRemain(int waitMilliseconds)
+    {
+        var pfd = new PollFd { Fd = listener, Events = 0 };
+        return poll(&pfd, 1, waitMilliseconds) == 0 || (pfd.REvents & POLLHUP) == 0;
+    }
+
+    /// <summary>Receives nothing more: <see cref="Serve"/> answers what it has and returns, and
+    /// another supervisor (<see cref="RunSurvivor"/>) may take the listener over.</summary>
+    public void StopReceiving()
+    {
+        ulong one = 1;
+        write(_stop, &one, 8);
     }
 
     private void Handle(SeccompNotif n)
@@ -141,6 +170,7 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
             if (!_inFlight.TryRemove(id, out _))
             {
                 conn.Dispose(); // cancelled: the call went away, nobody to answer
+                Answered();
                 return;
             }
             if (e is NetnsSocketException refused && refused.Errno != (int)NetnsFs.Interop.Errno.EPROTO)
@@ -157,6 +187,7 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
         {
             close(fd);
             conn.Dispose();
+            Answered(); // cancelled: the call went away
             return;
         }
         Give(target.HandoffDirectory, conn);
@@ -180,7 +211,13 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
             _addFdSends = false;
             Continue(id);
         }
+        else
+        {
+            Answered(); // installed and returned in one step, or the call went away
+        }
     }
+
+    private void Answered() => Interlocked.Decrement(ref _unanswered);
 
     private Socket Take(string dir) =>
         _idle.TryGetValue(dir, out var bag) && bag.TryTake(out var conn) ? conn : NetnsSocket.Connect(dir);
@@ -210,5 +247,9 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
 
     private void Fail(ulong id, int errno) => Reply(new SeccompNotifResp { Id = id, Error = -errno });
 
-    private void Reply(SeccompNotifResp resp) => ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp); // ENOENT: the call went away
+    private void Reply(SeccompNotifResp resp)
+    {
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp); // ENOENT: the call went away
+        Answered();
+    }
 }

@@ -343,6 +343,42 @@ public sealed class RunTests
     }
 
     [Test]
+    public void Processes_that_outlive_the_command_are_served_by_a_survivor_until_they_exit()
+    {
+        using var m = new NetnsfsMount("create");
+        using var tmp = new TempDir("survivor");
+        string socketLink = Path.Combine(tmp.Path, "socket"), log = Path.Combine(tmp.Path, "log");
+        // COMMAND leaves a job behind that opens a socket path and a log file for writing (both
+        // trapped) once COMMAND has exited, and run with it.
+        string job = $"( sleep 1; exec 3<>'{m.Dir}/udp/127.0.0.1/9' && readlink /proc/self/fd/3 > '{socketLink}'; echo written > '{log}' ) >/dev/null 2>&1 &";
+        var r = UnderRun([], "/bin/bash", "-c", job);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(File.Exists(socketLink), Is.False, "run returned with COMMAND, before its job opened anything");
+        var survivors = SurvivorPids();
+        Assert.That(survivors, Is.Not.Empty, "a survivor took the listener over");
+        Assert.That(Await.Eventually(() => File.Exists(log), TimeSpan.FromSeconds(15)), Is.True, "the job's trapped calls were answered, not failed with ENOSYS");
+        Assert.That(File.ReadAllText(socketLink), Does.StartWith("socket:["), "and its open of a socket path gave a real socket");
+        Assert.That(Await.Eventually(() => survivors.All(p => !Processes.IsAlive(p)), TimeSpan.FromSeconds(15)), Is.True, "the survivor goes with the last process under the filter");
+    }
+
+    private static List<int> SurvivorPids() =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0)
+            .Where(pid => pid > 0 && ReadCmdline(pid).Contains("\0--run-survivor\0", StringComparison.Ordinal))];
+
+    private static string ReadCmdline(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ""; // gone meanwhile
+        }
+    }
+
+    [Test]
     public void Bad_input_is_one_line_and_a_status()
     {
         using var tmp = new TempDir("run");
