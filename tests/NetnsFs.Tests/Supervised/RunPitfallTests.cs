@@ -164,6 +164,7 @@ public sealed class RunPitfallTests
         #include <fcntl.h>
         #include <linux/io_uring.h>
         #include <stdio.h>
+        #include <stdlib.h>
         #include <string.h>
         #include <sys/mman.h>
         #include <sys/syscall.h>
@@ -191,7 +192,7 @@ public sealed class RunPitfallTests
             int ring = (int)syscall(SYS_io_uring_setup, 4, &p);
             if (ring < 0) {
                 printf("setup %d\n", errno);
-                _exit(3);
+                exit(3);
             }
             size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
             size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
@@ -203,7 +204,7 @@ public sealed class RunPitfallTests
             struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
             if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
                 printf("mmap %d\n", errno);
-                _exit(2);
+                exit(2);
             }
             unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
             unsigned *sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
@@ -220,7 +221,7 @@ public sealed class RunPitfallTests
             __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
             if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
                 printf("enter %d\n", errno);
-                _exit(2);
+                exit(2);
             }
             unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
             unsigned *cq_tail = (unsigned *)(cq + p.cq_off.tail);
@@ -229,7 +230,7 @@ public sealed class RunPitfallTests
             unsigned head = __atomic_load_n(cq_head, __ATOMIC_ACQUIRE);
             if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) || cqes[head & *cq_mask].user_data != 42) {
                 printf("no completion\n");
-                _exit(2);
+                exit(2);
             }
             int res = cqes[head & *cq_mask].res;
             __atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
