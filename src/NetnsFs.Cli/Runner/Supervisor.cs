@@ -149,6 +149,14 @@ internal sealed unsafe class Supervisor(int listener, string? netDirectory)
 
     private void Ask(ulong id, SocketTarget target, bool nonBlocking, bool closeOnExec)
     {
+        // Queued behind slower requests, the call may have gone meanwhile (its thread killed; on a
+        // kernel without WAIT_KILLABLE_RECV, interrupted by a signal and restarted as a new
+        // notification): dialling for it would be a dial nobody takes, once per signal.
+        if (!IdValid(id))
+        {
+            Answered();
+            return;
+        }
         Socket conn;
         try
         {

@@ -378,23 +378,6 @@ public sealed class RunPitfallTests
 
     private const int StormOpens = 300;
 
-    /// <summary>The handoff connections the daemon serves (status limit_handoffs=NOW/SOFT/HARD).</summary>
-    private static long HandoffConnections(NetnsfsMount m) =>
-        long.Parse(m.Status["limit_handoffs"].Split('/')[0], CultureInfo.InvariantCulture);
-
-    /// <summary>The daemon's fd count once it serves no handoff connection and two reads agree.</summary>
-    private static int SettledFdCount(NetnsfsMount m)
-    {
-        int now = -1;
-        Await.Until(() =>
-        {
-            int before = now;
-            now = m.DaemonFdCount;
-            return HandoffConnections(m) == 0 && now == before;
-        }, TimeSpan.FromSeconds(20), "the daemon to close the warm-up's handoff connection", () => $"{now} fds, {HandoffConnections(m)} handoff connections");
-        return now;
-    }
-
     [Test]
     public void A_signal_storm_during_trapped_opens_neither_leaks_an_fd_nor_dials_twice()
     {
@@ -419,7 +402,7 @@ public sealed class RunPitfallTests
         // the exited run's hangup a moment later, and a count read before that is 2 too high).
         var warmUp = UnderRun("/bin/bash", "-c", $"exec 3<>'{dial}'; readlink /proc/self/fd/3");
         Assert.That(warmUp.Stdout, Does.StartWith("socket:["), warmUp.ToString());
-        int baseline = SettledFdCount(m);
+        int baseline = DaemonFds.Settled(m);
         int dials = 1;
 
         foreach (bool interrupt in new[] { true, false })
@@ -431,7 +414,7 @@ public sealed class RunPitfallTests
             int signals = r.GetProperty("signals").GetInt32();
             int spanning = r.GetProperty("spanning").GetInt32();
             dials += ok;
-            bool fdsBack = Await.Eventually(() => HandoffConnections(m) == 0 && m.DaemonFdCount == baseline, TimeSpan.FromSeconds(20));
+            bool fdsBack = Await.Eventually(() => DaemonFds.HandoffConnections(m) == 0 && m.DaemonFdCount == baseline, TimeSpan.FromSeconds(20));
             int accepted = Accepted();
             TestContext.Out.WriteLine($"{mode}: {r}; daemon fds {m.DaemonFdCount} (baseline {baseline}); server accepted {accepted}, expected {dials}");
             Assert.Multiple(() =>

@@ -305,7 +305,7 @@ public sealed class RunTests
         // One request first, so that what the daemon keeps once it has served one (the handoff
         // socket, bound at first use, and its namespace handles) is in the baseline.
         Assert.That(UnderRun([], "/bin/bash", "-c", $"exec 3<>'{m.Dir}/udp/127.0.0.1/9'").ExitCode, Is.Zero);
-        int baseline = m.DaemonFdCount;
+        int baseline = DaemonFds.Settled(m); // once the warm-up's handoff connection is closed
         using var run = new Background(_binary, ["run", "--", Run.Python3, "-u", "-c",
             "import os, sys\nprint(os.getpid(), flush=True)\nos.open(sys.argv[1] + '/tcp/127.0.0.2/80', os.O_RDWR)", m.Dir]);
         int target = int.Parse(run.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
