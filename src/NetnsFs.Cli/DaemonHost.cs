@@ -13,7 +13,8 @@ namespace NetnsFs.Cli;
 
 /// <summary>Runs one mount: the readiness engine, the filesystem, the FUSE session, until the mount
 /// goes (umount, or SIGTERM/SIGINT which unmount first). Then releases the namespace.</summary>
-public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log, ulong mounterMountNs = 0)
+/// <param name="rootless">In a user namespace of its own: it cannot unmount (its keeper does, once the daemon exits).</param>
+public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log, ulong mounterMountNs = 0, bool rootless = false)
 {
     /// <summary>Serves until the mount is gone. <paramref name="onReady"/> is told "OK" once INIT is
     /// answered, or the reason it failed. Returns the exit code.</summary>
@@ -82,6 +83,7 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
         $"mountpoint={cmd.MountPoint}",
         $"options={cmd.Options.Raw}",
         $"daemon_mount_ns={(mounterMountNs != 0 ? "private" : "shared")}",
+        $"daemon_user_ns={(rootless ? "own" : "mounter's")}",
         $"gc_collections={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}",
         $"allocated_bytes={GC.GetTotalAllocatedBytes()}");
 
@@ -121,6 +123,11 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
 
     private void RequestUnmount()
     {
+        if (rootless)
+        {
+            StopNow("a rootless mount is unmounted by its keeper once its daemon exits");
+            return;
+        }
         if (mounterMountNs != 0)
         {
             // We live in our own copy of the mounter's mount namespace: unmount over there.

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using NetnsFs.Fuse.Mounting;
-using NetnsFs.Net.Namespaces;
 using static NetnsFs.Interop.Libc;
 
 namespace NetnsFs.Cli;
@@ -16,28 +15,45 @@ public static class Launcher
 
     public static int Run(CommandLine cmd)
     {
-        using var ns = NamespaceSource.Acquire(cmd.Options);
+        // Rootless: the daemon makes its namespaces itself, inside a user namespace of its own.
+        bool selfMade = Rootless.DaemonMakesNamespaces(cmd.Options);
+        bool rootless = Rootless.Needed(cmd.Options);
+        if (rootless)
+            Rootless.CheckMachine();
+        using var ns = selfMade ? null : NamespaceSource.Acquire(cmd.Options);
         var mountOptions = FuseOptions(cmd);
         bool direct = FuseMounter.IsPrivileged;
         int fuseFd = direct ? FuseMounter.OpenDevice() : FuseMounter.Mount(cmd.MountPoint, mountOptions);
         var ready = Native.Pipe();
         var go = Native.Pipe();
+        int watch = -1;
         Process child;
         try
         {
-            Native.CloseOnExecAllBut(fuseFd, ns.Fd, ready.Write, go.Read);
-            Native.SetInheritable(fuseFd, true);
-            Native.SetInheritable(ns.Fd, true);
-            Native.SetInheritable(ready.Write, true);
-            Native.SetInheritable(go.Read, true);
-            ulong mounterNs = direct && MountNamespaces.DaemonNeedsOwn() ? MountNamespaces.InodeOf("self") : 0;
+            int nsFd = ns?.Fd ?? -1;
+            Native.CloseOnExecAllBut(fuseFd, nsFd, ready.Write, go.Read);
             using (Native.StdioToDevNull())
-                child = SpawnDaemon(cmd, ns, fuseFd, ready.Write, go.Read, mounterNs);
+            {
+                // The keeper first, while nothing but stdio is inherited: a copy of /dev/fuse in it
+                // would keep a dead mount from ever reading ENOTCONN.
+                if (rootless)
+                    watch = Rootless.StartKeeper(cmd.MountPoint);
+                foreach (int fd in new[] { fuseFd, nsFd, ready.Write, go.Read, watch })
+                {
+                    if (fd >= 0)
+                        Native.SetInheritable(fd, true);
+                }
+                ulong mounterNs = direct && MountNamespaces.DaemonNeedsOwn() ? MountNamespaces.InodeOf("self") : 0;
+                var args = new DaemonArgs(fuseFd, nsFd, ready.Write, go.Read, mounterNs, watch, rootless, ns?.Origin ?? "created");
+                child = SpawnDaemon(cmd, args, rootless, selfMade);
+            }
         }
         finally
         {
             close(ready.Write);
             close(go.Read);
+            if (watch >= 0)
+                close(watch); // the daemon's now: the keeper acts when the daemon's copy closes
         }
         try
         {
@@ -92,20 +108,31 @@ public static class Launcher
         };
     }
 
-    private static Process SpawnDaemon(CommandLine cmd, NetNamespace ns, int fuseFd, int readyFd, int goFd, ulong mounterNs)
+    private static Process SpawnDaemon(CommandLine cmd, DaemonArgs args, bool rootless, bool selfMade)
     {
         var (exe, prefix) = SelfCommand();
-        var psi = new ProcessStartInfo(mounterNs != 0 ? MountNamespaces.Unshare : exe) { UseShellExecute = false };
-        if (mounterNs != 0)
+        // Without root, a user namespace of the daemon's own; as root, a private copy of our mount
+        // namespace, made now, before the FUSE mount exists; a network namespace to make the
+        // mount's from, when the daemon makes them (Rootless.DaemonMakesNamespaces).
+        var unshare = new List<string>();
+        if (rootless)
+            unshare.AddRange(Rootless.UserNamespace);
+        if (args.MounterMountNs != 0)
+            unshare.AddRange(["--mount", "--propagation", "private"]);
+        if (selfMade)
+            unshare.Add("--net");
+        var psi = new ProcessStartInfo(unshare.Count > 0 ? MountNamespaces.Unshare : exe) { UseShellExecute = false };
+        if (unshare.Count > 0)
         {
-            // A private copy of our mount namespace, made now, before the FUSE mount exists.
-            foreach (var a in new[] { "--mount", "--propagation", "private", "--", exe })
+            foreach (var a in unshare)
                 psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add("--");
+            psi.ArgumentList.Add(exe);
         }
         foreach (var p in prefix)
             psi.ArgumentList.Add(p);
         psi.ArgumentList.Add(DaemonArgs.Flag);
-        psi.ArgumentList.Add(new DaemonArgs(fuseFd, ns.Fd, readyFd, goFd, mounterNs, ns.Origin).Encode());
+        psi.ArgumentList.Add(args.Encode());
         psi.ArgumentList.Add("-o");
         psi.ArgumentList.Add(cmd.Options.Raw.Length > 0 ? cmd.Options.Raw : "defaults");
         psi.ArgumentList.Add("--");
@@ -124,24 +151,27 @@ public static class Launcher
     }
 }
 
-/// <summary>What the launcher hands the daemon: inherited fds and where the namespace came from.</summary>
-/// <summary><paramref name="MounterMountNs"/>: the mount namespace the mount lives in, when the daemon
-/// runs in its own copy (0: the daemon shares it).</summary>
-public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, string Origin)
+/// <summary>What the launcher hands the daemon: inherited fds and where the namespace came from.
+/// <paramref name="NetnsFd"/>: -1 when the daemon makes its namespace itself (rootless).
+/// <paramref name="MounterMountNs"/>: the mount namespace the mount lives in, when the daemon
+/// runs in its own copy (0: the daemon shares it). <paramref name="WatchFd"/>: the rootless keeper's
+/// pipe, held for the daemon's life (-1: none). <paramref name="Rootless"/>: the
+/// daemon runs in a user namespace of its own (<see cref="Cli.Rootless"/>).</summary>
+public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, int WatchFd, bool Rootless, string Origin)
 {
     public const string Flag = "--daemon";
 
     /// <summary>The daemon's first line on the readiness pipe: it is up, in its own mount namespace.</summary>
     public const string Started = "STARTED";
 
-    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{Origin}");
+    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{WatchFd},{(Rootless ? 1 : 0)},{Origin}");
 
     public static DaemonArgs Decode(string s)
     {
-        var parts = s.Split(',', 6);
-        if (parts.Length != 6)
+        var parts = s.Split(',', 8);
+        if (parts.Length != 8)
             throw new UsageException("bad --daemon argument");
-        int P(int i) => int.Parse(parts[i], CultureInfo.InvariantCulture);
-        return new DaemonArgs(P(0), P(1), P(2), P(3), ulong.Parse(parts[4], CultureInfo.InvariantCulture), parts[5]);
+        int P(int i) => int.Parse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return new DaemonArgs(P(0), P(1), P(2), P(3), ulong.Parse(parts[4], CultureInfo.InvariantCulture), P(5), parts[6] == "1", parts[7]);
     }
 }

@@ -88,8 +88,12 @@ public static class Program
         var log = Logging.Create(cmd.Options, foreground: false);
         FdLimit.Raise(log);
         Native.SetInheritable(d.FuseFd, false);
-        Native.SetInheritable(d.NetnsFd, false);
+        if (d.NetnsFd >= 0)
+            Native.SetInheritable(d.NetnsFd, false);
+        if (d.WatchFd >= 0)
+            Native.SetInheritable(d.WatchFd, false); // held, never written: the keeper unmounts a dead mount when it closes
         Native.SetInheritable(d.ReadyFd, false);
+        NetnsFs.Net.Identity.ProcessCredentials.InOwnersUserNamespace = d.Rootless;
         if (d.MounterMountNs != 0)
             MountNamespaces.DetachFuseCopies(log);
         Native.WriteAll(d.ReadyFd, DaemonArgs.Started + "\n");
@@ -105,8 +109,9 @@ public static class Program
         }
         try
         {
-            var ns = NetNamespace.Adopt(d.NetnsFd, d.Origin);
-            return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs).Run(Ready);
+            // Rootless: made here, inside the daemon's own user namespace.
+            var ns = d.NetnsFd >= 0 ? NetNamespace.Adopt(d.NetnsFd, d.Origin) : NamespaceSource.Acquire(cmd.Options);
+            return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs, rootless: d.Rootless).Run(Ready);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -24,9 +24,12 @@ internal static class RunDirectory
     private const uint GroupOrOtherWrite = S_IWGRP | S_IWOTH;
     private const uint DirMode = ModeBits.DirectoryDefault;
 
-    /// <summary>Where the run directories of a daemon with this identity and environment live.</summary>
-    public static string ParentFor(uint euid, uint uid, string? xdgRuntimeDir) =>
-        euid == 0 ? "/run/netnsfs"
+    /// <summary>Where the run directories of a daemon with this identity and environment live.
+    /// <paramref name="hostRoot"/>: root of the machine (the initial user namespace), whose is
+    /// /run/netnsfs; root of a user namespace is the user it maps to (<paramref name="uid"/> is
+    /// then that user's uid outside, which names its /tmp directory).</summary>
+    public static string ParentFor(bool hostRoot, uint uid, string? xdgRuntimeDir) =>
+        hostRoot ? "/run/netnsfs"
         : !string.IsNullOrEmpty(xdgRuntimeDir) ? Path.Combine(xdgRuntimeDir, "netnsfs")
         : $"/tmp/netnsfs-{uid.ToString(CultureInfo.InvariantCulture)}";
 
@@ -36,7 +39,8 @@ internal static class RunDirectory
     public static string Create(ILogger log)
     {
         uint euid = geteuid();
-        string parent = ParentFor(euid, getuid(), Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
+        var (initial, outer) = UserMap.Outside(getuid());
+        string parent = ParentFor(euid == 0 && initial, outer, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
         return CreateUnder(parent, euid, Environment.ProcessId, log);
     }
 

@@ -10,6 +10,10 @@ internal static unsafe partial class Libc
     /// <summary>_IO(0xb7, 0x3) on an nsfs fd: its CLONE_NEW* type (linux/nsfs.h).</summary>
     internal const nuint NS_GET_NSTYPE = 0xb703;
 
+    /// <summary>_IO(0xb7, 0x1): an fd of the user namespace that owns a namespace (EPERM when that
+    /// one is outside the caller's, an ancestor of its own).</summary>
+    internal const nuint NS_GET_USERNS = 0xb701;
+
     /// <summary>An interface's flags, by struct ifreq (linux/sockios.h).</summary>
     internal const nuint SIOCGIFFLAGS = 0x8913;
     internal const nuint SIOCSIFFLAGS = 0x8914;

@@ -30,6 +30,11 @@ internal static class UnixSocketPath
     {
         if (tid <= 0)
             throw new NetException(Errno.EPERM, "a caller whose pid the mount cannot see has no root to resolve in");
+        // A daemon that cannot take on the caller's credentials would look the path up, and
+        // connect, with its own: another user let in by allow_other would reach the daemon's
+        // user's sockets (its agent, its session bus).
+        if (!ThreadCredentials.CanActAs(caller))
+            throw new NetException(Errno.EACCES, $"{path}: this daemon cannot look up files as {caller} (it is not root; only its own user may connect to unix socket paths)");
         int pidfd = PidfdOpen(tid, PIDFD_THREAD);
         if (pidfd < 0)
             pidfd = PidfdOpen(tid, 0);

@@ -12,7 +12,8 @@ namespace NetnsFs.FileSystem.Handoff;
 /// <para>Only a peer that connected as root keeps capabilities: a non-root process could exec a
 /// file-capabilities program between its connect and the daemon's accept, and nothing the kernel
 /// offers tells which program connected. Such a program opens the socket file instead, where
-/// FUSE names the calling thread during its call.</para></summary>
+/// FUSE names the calling thread during its call. (The owner of a rootless daemon's user namespace
+/// holds its capabilities there by its uid, which no exec of its own gives it.)</para></summary>
 internal sealed class HandoffPeer : IDisposable
 {
     private int _pidfd;
@@ -34,7 +35,7 @@ internal sealed class HandoffPeer : IDisposable
             pidfd = ProcessCredentials.Pin(pid);
         var groups = connection.PeerGroups();
         ulong capabilities = 0;
-        if (uid == 0 && pidfd >= 0 && ProcessCredentials.ReadPinned(pidfd, pid, 0, uid, gid) is { } held)
+        if ((uid == 0 || ProcessCredentials.OwnsDaemonNamespaces(uid)) && pidfd >= 0 && ProcessCredentials.ReadPinned(pidfd, pid, 0, uid, gid) is { } held)
             capabilities = held.Capabilities;
         var caller = new Caller(pid, uid, gid) { Groups = groups ?? [], Capabilities = capabilities };
         return new HandoffPeer(caller, pidfd);

@@ -62,7 +62,7 @@ public static unsafe class FuseMounter
         fcntl(sv[1], F_SETFD, FD_CLOEXEC); // our end stays ours; sv[0] is inherited by fusermount3
         try
         {
-            var psi = new ProcessStartInfo(FindFusermount())
+            var psi = new ProcessStartInfo(FusermountPath)
             {
                 UseShellExecute = false,
                 RedirectStandardError = true,
@@ -90,6 +90,9 @@ public static unsafe class FuseMounter
             close(sv[1]);
         }
     }
+
+    /// <summary>fusermount3 where Debian and others put it; throws if none is there.</summary>
+    public static string FusermountPath => FindFusermount();
 
     private static string FindFusermount()
     {
@@ -129,7 +132,7 @@ public static unsafe class FuseMounter
     {
         if (IsPrivileged)
             return umount2(mountpoint, lazy ? MNT_DETACH : 0) == 0 ? 0 : (Errno)Marshal.GetLastPInvokeError();
-        var psi = new ProcessStartInfo(FindFusermount()) { UseShellExecute = false, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(FusermountPath) { UseShellExecute = false, RedirectStandardError = true };
         psi.ArgumentList.Add(lazy ? "-uz" : "-u");
         psi.ArgumentList.Add("--");
         psi.ArgumentList.Add(mountpoint);

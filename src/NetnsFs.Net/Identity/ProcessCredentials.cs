@@ -15,6 +15,21 @@ public static class ProcessCredentials
 
     private static readonly string OwnUserNs = UserNsOf("self");
 
+    /// <summary>Whether the daemon runs in a user namespace made for it by its own user (rootless,
+    /// that user mapped to itself): a process of that user outside holds, over the daemon's
+    /// namespaces, every capability, as the kernel gives the owner of a user namespace.</summary>
+    public static bool InOwnersUserNamespace { get; set; }
+
+    private static readonly uint OwnerUid = geteuid();
+
+    /// <summary>Whether <paramref name="uid"/> holds every capability over the daemon's namespaces
+    /// by who it is, not by what it runs (the owner of the rootless daemon's user namespace): no
+    /// exec gives it more, so what it held at a handoff connect stays its own.</summary>
+    public static bool OwnsDaemonNamespaces(uint uid) => InOwnersUserNamespace && uid == OwnerUid;
+
+    /// <summary>Every capability, as CapEff shows them.</summary>
+    private const ulong AllCapabilities = ulong.MaxValue;
+
     /// <summary>For <see cref="Read"/> by uid alone.</summary>
     public const uint AnyGid = uint.MaxValue;
 
@@ -65,13 +80,27 @@ public static class ProcessCredentials
         {
             return null;
         }
-        bool sameUserNs = OwnUserNs.Length > 0 && UserNsOf(tid.ToString(CultureInfo.InvariantCulture)) == OwnUserNs;
+        string userNs = UserNsOf(tid.ToString(CultureInfo.InvariantCulture));
         if (PidfdSendSignal(pidfd, 0) != 0)
             return null; // gone meanwhile: what was read may be another's
         var parsed = Parse(status);
         if (parsed is not { } p || (tgid != 0 && p.Tgid != tgid) || !p.Is(uid, gid))
             return null;
-        return new Held(p.Groups, sameUserNs ? p.CapEff : 0);
+        return new Held(p.Groups, CapabilitiesOver(userNs, p));
+    }
+
+    /// <summary>What a task in user namespace <paramref name="userNs"/> ("" when it cannot be read)
+    /// holds over the daemon's: its own capabilities if it is in the daemon's; nothing if it is in
+    /// another. A rootless daemon cannot read the user namespace of a task outside its own (the
+    /// kernel's ptrace check wants CAP_SYS_PTRACE there); such a task of the owner's holds every
+    /// capability (cap_capable(): the owner of a user namespace has them all in it), anyone else's
+    /// nothing. The owner's task in a user namespace beside the daemon's would get no more than the
+    /// owner's others do; nobody else can map the owner's uid into one.</summary>
+    private static ulong CapabilitiesOver(string userNs, Status p)
+    {
+        if (userNs.Length == 0)
+            return OwnsDaemonNamespaces(p.EUid) ? AllCapabilities : 0;
+        return userNs == OwnUserNs ? p.CapEff : 0;
     }
 
     /// <summary>The fields of a /proc status file that say who a task is.</summary>

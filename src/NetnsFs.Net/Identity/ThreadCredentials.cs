@@ -34,6 +34,11 @@ public static unsafe class ThreadCredentials
     /// <summary>Whether scopes switch at all: the daemon is root with CAP_SETUID and CAP_SETGID.</summary>
     public static bool CanSwitch { get; } = DaemonUid == 0 && (Original[0].Permitted & 0xC0) == 0xC0;
 
+    /// <summary>Whether a scope for <paramref name="caller"/> makes the kernel check the caller: the
+    /// daemon can switch, or the caller is the daemon's own user (files looked up in a scope are
+    /// looked up with the caller's rights only then).</summary>
+    public static bool CanActAs(Caller caller) => CanSwitch || caller.IsDaemon || caller.Uid == DaemonUid;
+
     /// <summary>Takes on <paramref name="caller"/> until the scope is disposed; <paramref name="extra"/>
     /// adds capabilities the call may use beyond the network ones, if the caller holds them.
     /// Throws NetException (EPERM) if the kernel refuses the switch (then nothing changed).</summary>

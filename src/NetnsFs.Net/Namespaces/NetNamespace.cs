@@ -91,9 +91,12 @@ public sealed unsafe class NetNamespace : IDisposable
     /// back on the calling thread; no thread is kept for it.</summary>
     public static NetNamespace Create()
     {
+        // A refused unshare leaves the thread at home: nothing to go back from (and a daemon
+        // without privilege could not: its setns home would fail too).
+        Unshare();
         try
         {
-            return CreateHere();
+            return InsideNew();
         }
         finally
         {
@@ -105,8 +108,21 @@ public sealed unsafe class NetNamespace : IDisposable
     /// thread that makes no sockets (<see cref="NamespacePool"/>'s maker).</summary>
     internal static NetNamespace CreateHere()
     {
+        Unshare();
+        return InsideNew();
+    }
+
+    private static void Unshare()
+    {
+        // Home is opened at its first use: that must be here, before the thread leaves it, or the
+        // new namespace would become "home" (a daemon whose first namespace it makes itself).
+        GC.KeepAlive(Home);
         if (unshare(CLONE_NEWNET) != 0)
             throw NetException.FromLastError("unshare(CLONE_NEWNET)");
+    }
+
+    private static NetNamespace InsideNew()
+    {
         int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             throw NetException.FromLastError("open /proc/thread-self/ns/net");
@@ -161,6 +177,34 @@ public sealed unsafe class NetNamespace : IDisposable
     {
         if (Interlocked.Decrement(ref _refs) == 0)
             close(_fd);
+    }
+
+    /// <summary>Whether the calling process's user namespace owns its network namespace: only then
+    /// can a thread that made or entered another come back (setns wants CAP_SYS_ADMIN over the
+    /// owner). Not so for root of a user namespace made without a network namespace (`unshare -Urm`).</summary>
+    public static bool HomeIsOwned()
+    {
+        int owner = ioctl(Home._fd, NS_GET_USERNS, null);
+        if (owner < 0)
+            return false; // EPERM: owned by an ancestor of ours
+        try
+        {
+            int mine = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+            if (mine < 0)
+                return false;
+            try
+            {
+                return InodeOf(owner) == InodeOf(mine);
+            }
+            finally
+            {
+                close(mine);
+            }
+        }
+        finally
+        {
+            close(owner);
+        }
     }
 
     /// <summary>Whether this is the daemon's own namespace (entering it is a no-op).</summary>

@@ -12,6 +12,7 @@ namespace NetnsFs.Tests.Security;
 public sealed class UnprivilegedDaemonRunDirectoryTests
 {
     private const string User = "1";
+    private const uint Uid = 1;
     private const string Parent = "/tmp/netnsfs-" + User;
 
     [Test]
@@ -24,7 +25,7 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         {
             // nobody makes the directory the daemon of uid 1 will use, open to all.
             Run.Checked(Run.Process("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "mkdir", "-m", "0777", Parent]));
-            using var m = new UserMount(tmp, "");
+            using var m = new UserMount(Uid, tmp, "");
             Assert.That(m.Result.ExitCode, Is.EqualTo(1), $"the daemon must not serve from a directory nobody owns: {m.Result}");
             Assert.That(m.Result.Stderr, Does.Contain(Parent).And.Contain("refusing"), m.Result.ToString());
             Assert.That(Directory.GetFileSystemEntries(Parent), Is.Empty, "nothing of the daemon's lies in nobody's directory");
@@ -43,7 +44,7 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         RemoveParent();
         try
         {
-            using var m = new UserMount(tmp, "");
+            using var m = new UserMount(Uid, tmp, "");
             Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
             // Without allow_other only the mounter may look into the mount (root included).
             string socketPath = Run.Checked(AsUser("readlink", Path.Combine(m.Dir, "handoff"))).Stdout.Trim();
@@ -76,7 +77,7 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         string xdg = tmp.Sub("xdg");
         Run.Checked(Run.Process("chown", ["65534:65534", xdg]));
         File.SetUnixFileMode(xdg, (UnixFileMode)0x1FF);
-        using var m = new UserMount(tmp, "", xdg);
+        using var m = new UserMount(Uid, tmp, "", xdg);
         Assert.That(m.Result.ExitCode, Is.EqualTo(1), $"the daemon must not serve from a directory nobody owns: {m.Result}");
         Assert.That(m.Result.Stderr, Does.Contain(xdg).And.Contain("refusing"), m.Result.ToString());
         Assert.That(Directory.GetFileSystemEntries(xdg), Is.Empty, "nothing of the daemon's lies in nobody's directory");
@@ -90,7 +91,7 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         string xdg = tmp.Sub("xdg");
         Run.Checked(Run.Process("chown", [$"{User}:{User}", xdg]));
         File.SetUnixFileMode(xdg, (UnixFileMode)0x1C0);
-        using var m = new UserMount(tmp, "", xdg);
+        using var m = new UserMount(Uid, tmp, "", xdg);
         Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
         string socketPath = Run.Checked(AsUser("readlink", Path.Combine(m.Dir, "handoff"))).Stdout.Trim();
         Assert.That(Path.GetDirectoryName(Path.GetDirectoryName(socketPath)), Is.EqualTo(Path.Combine(xdg, "netnsfs")), socketPath);
@@ -100,72 +101,4 @@ public sealed class UnprivilegedDaemonRunDirectoryTests
         Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", .. command]);
 
     private static void RemoveParent() => Run.Process("rm", ["-rf", "--one-file-system", Parent]);
-
-    /// <summary>/dev/fuse at 0666 until disposed, then back to its mode.</summary>
-    private sealed class FuseDeviceOpenToAll : IDisposable
-    {
-        private readonly UnixFileMode _mode = File.GetUnixFileMode("/dev/fuse");
-
-        public FuseDeviceOpenToAll() => File.SetUnixFileMode("/dev/fuse", _mode | (UnixFileMode)0x1B6);
-
-        public void Dispose() => File.SetUnixFileMode("/dev/fuse", _mode);
-    }
-
-    /// <summary>A mount made by the netnsfs binary run as uid 1 without HOME, and without XDG_RUNTIME_DIR unless given,
-    /// on a mount point of its own. Dispose unmounts (as root) and waits for the daemon.</summary>
-    private sealed class UserMount : IDisposable
-    {
-        private int _daemonPid;
-
-        public UserMount(TempDir tmp, string options, string? xdgRuntimeDir = null)
-        {
-            Dir = tmp.Sub("mnt");
-            Run.Checked(Run.Process("chown", [$"{User}:{User}", Dir]));
-            string bin = BinaryFor(tmp);
-            Result = Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--",
-                "env", "-u", "XDG_RUNTIME_DIR", "-u", "HOME", .. xdgRuntimeDir is null ? Array.Empty<string>() : [$"XDG_RUNTIME_DIR={xdgRuntimeDir}"], bin, "netnsfs", Dir, .. options.Length > 0 ? new[] { "-o", options } : []], TimeSpan.FromSeconds(30));
-            if (Result.ExitCode == 0)
-            {
-                string pid = Run.Checked(AsUser("cat", Path.Combine(Dir, "status"))).Stdout.Split('\n').First(l => l.StartsWith("pid=", StringComparison.Ordinal))[4..];
-                _daemonPid = int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        public string Dir { get; }
-
-        public RunResult Result { get; }
-
-        /// <summary>The binary under test, or a copy of its directory that uid 1 can run (a
-        /// clone may be where only root may enter).</summary>
-        private static string BinaryFor(TempDir tmp)
-        {
-            string bin = Netnsfs.Binary;
-            // Through env: setpriv itself still holds root's capabilities when it execs, so it can
-            // reach a binary its target user cannot; the daemon's own exec (by env) must.
-            if (Run.Process("setpriv", [$"--reuid={User}", $"--regid={User}", "--clear-groups", "--", "env", bin, "--version"]).ExitCode == 0)
-                return bin;
-            string copy = tmp.Sub("bin");
-            Run.Checked(Run.Process("cp", ["-a", Path.GetDirectoryName(bin) + "/.", copy]));
-            Run.Checked(Run.Process("chmod", ["-R", "a+rX", copy]));
-            return Path.Combine(copy, Path.GetFileName(bin));
-        }
-
-        public void Dispose()
-        {
-            if (Mounts.IsMounted(Dir))
-                Mounts.Detach(Dir);
-            if (_daemonPid != 0 && !Processes.WaitGone(_daemonPid, TimeSpan.FromSeconds(5)))
-            {
-                try
-                {
-                    System.Diagnostics.Process.GetProcessById(_daemonPid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-                Processes.WaitGone(_daemonPid, TimeSpan.FromSeconds(2));
-            }
-            _daemonPid = 0;
-        }
-    }
 }

@@ -1,0 +1,191 @@
+using System.Globalization;
+using NetnsFs.Tests.Security;
+using NetnsFs.Tests.Support;
+using NUnit.Framework;
+
+namespace NetnsFs.Tests.Rootless;
+
+/// <summary>Issue 20: namespaces of a user's own, without root. The mounter is uid 1 (Debian's
+/// "daemon": fusermount3 wants a passwd entry, and uid 65534 is refused, see below); the others are
+/// nobody and uid 1234. /dev/fuse is 0666 for these tests, as Debian's udev makes it.</summary>
+[NonParallelizable]
+public sealed class RootlessMountTests
+{
+    private const uint Owner = 1;
+
+    private FuseDeviceOpenToAll? _fuse;
+
+    [SetUp]
+    public void OpenFuse() => _fuse = new FuseDeviceOpenToAll();
+
+    [TearDown]
+    public void RestoreFuse() => _fuse?.Dispose();
+
+    /// <summary>Run as the owner: FUSE files (a low port, a raw socket, a dial), then the handoff
+    /// (raw, listen) through the Python client.</summary>
+    private const string OwnerPy = """
+        import os, socket, sys, netnsfs
+        M = sys.argv[1]
+        out = []
+        try:
+            os.open(M + "/tcp/listen/80", os.O_RDWR | os.O_NONBLOCK)
+        except BlockingIOError:
+            pass  # EAGAIN: it listens, and no client has come yet
+        d = os.open(M + "/tcp/127.0.0.1/80", os.O_RDWR)
+        a = os.open(M + "/tcp/listen/80", os.O_RDWR)
+        os.write(d, b"ping")
+        out.append("port80 " + os.read(a, 4).decode())
+        try:
+            os.open(M + "/inet;raw;icmp", os.O_RDWR | os.O_CREAT, 0o777)
+            out.append("raw ok")
+        except OSError as e:
+            out.append("raw %d" % e.errno)
+        s = netnsfs.socket(M, "inet;raw;icmp")
+        out.append("handoff-raw %d" % s.type)
+        h = netnsfs.socket(M, "tcp/listen/53")
+        out.append("handoff-listen53 %d" % h.getsockname()[1])
+        print(" ".join(out))
+        """;
+
+    [Test]
+    public void A_user_without_root_mounts_a_namespace_of_its_own_and_has_what_unshare_Urn_gives()
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(Owner, tmp, "create");
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        var status = m.StatusOf(m.Dir);
+        Assert.That(status["daemon_user_ns"], Is.EqualTo("own"));
+        Assert.That(status["netns_inode"], Is.Not.EqualTo(HostNetnsInode()), "a namespace of its own, not the user's");
+        string lib = ClientModules.Python(tmp);
+        var r = m.AsOwner("env", $"PYTHONPATH={lib}", Run.Python3, "-c", OwnerPy, m.Dir);
+        Assert.That(r.Stdout.Trim(), Is.EqualTo("port80 ping raw ok handoff-raw 3 handoff-listen53 53"), "the owner may do there what unshare -Urn gives it: " + r);
+        var ip = m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "-br", "addr");
+        Assert.That(ip.Stdout.Trim(), Does.StartWith("lo").And.Contain("127.0.0.1/8").And.Not.Contain("eth"), "run --net shows the namespace's addresses: " + ip);
+        var exec = m.AsOwner(m.Binary, "exec", m.Dir, "--socket", "tcp/listen/0", "--", Run.Python3, "-c",
+            "import socket; s = socket.socket(fileno=3); print(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))");
+        Assert.That(exec.Stdout.Trim(), Is.EqualTo("1"), "netnsfs exec hands a listener over: " + exec);
+        int daemon = m.DaemonPid;
+        string inode = status["netns_inode"];
+        var umount = m.AsOwner("fusermount3", "-u", m.Dir);
+        Assert.That(umount.ExitCode, Is.Zero, umount.ToString());
+        Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(10)), Is.True, "the daemon goes with the mount");
+        Assert.That(Await.Eventually(() => !NamespaceHeld(inode), TimeSpan.FromSeconds(10)), Is.True, "and nothing holds its namespace any more");
+        Assert.That(Await.Eventually(() => KeeperPids(m.Dir).Count == 0, TimeSpan.FromSeconds(10)), Is.True, "nor its keeper");
+    }
+
+    [TestCase("KILL")]
+    [TestCase("TERM")]
+    public void A_rootless_daemon_that_is_killed_or_stopped_leaves_no_mount_behind(string signal)
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(Owner, tmp, "create");
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        Assert.That(KeeperPids(m.Dir), Has.Count.EqualTo(1), "a keeper watches the daemon from outside its user namespace");
+        Run.Checked(Run.Process("kill", [$"-{signal}", m.DaemonPid.ToString(CultureInfo.InvariantCulture)]));
+        Assert.That(Processes.WaitGone(m.DaemonPid, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Await.Eventually(() => !Mounts.IsMounted(m.Dir), TimeSpan.FromSeconds(10)), Is.True,
+            "the daemon cannot unmount from inside its user namespace: the keeper unmounts what it left");
+        Assert.That(Await.Eventually(() => KeeperPids(m.Dir).Count == 0, TimeSpan.FromSeconds(10)), Is.True);
+    }
+
+    [Test]
+    public void Multi_as_a_user_makes_a_namespace_per_mkdir_and_frees_it_at_rmdir()
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(Owner, tmp, "multi");
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        Run.Checked(m.AsOwner("mkdir", Path.Combine(m.Dir, "a"), Path.Combine(m.Dir, "b")));
+        string a = m.StatusOf(Path.Combine(m.Dir, "a"))["netns_inode"], b = m.StatusOf(Path.Combine(m.Dir, "b"))["netns_inode"];
+        Assert.That(a, Is.Not.EqualTo(b));
+        var raw = m.AsOwner(Run.Python3, "-c", AsUser.TryOpen, Path.Combine(m.Dir, "a"), "inet;raw;icmp", "tcp/listen/443");
+        Assert.That(raw.Stdout, Does.Contain("inet;raw;icmp ok").And.Contain("tcp/listen/443 11"), "the owner's rights in every namespace of the mount: " + raw);
+        Run.Checked(m.AsOwner("rmdir", Path.Combine(m.Dir, "a")));
+        Assert.That(Await.Eventually(() => !NamespaceHeld(a), TimeSpan.FromSeconds(10)), Is.True, "rmdir frees the namespace");
+        Assert.That(NamespaceHeld(b), Is.True, "and only that one");
+    }
+
+    /// <summary>The attacker: nobody and uid 1234 get nothing of a mount without allow_other, by any way in.</summary>
+    [Test]
+    public void Other_users_cannot_reach_a_rootless_namespace_without_allow_other()
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(Owner, tmp, "create");
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        string lib = ClientModules.Python(tmp);
+        foreach (uint attacker in new[] { AsUser.Nobody, AsUser.Other })
+        {
+            var files = AsUser.Python3(attacker, AsUser.TryOpen, m.Dir, "tcp/listen/8080", "inet;raw;icmp");
+            Assert.That(files.Stdout, Does.Contain("tcp/listen/8080 13").And.Contain("inet;raw;icmp 13"), $"uid {attacker}: " + files);
+            var handoff = AsUser.Command(attacker, "env", $"PYTHONPATH={lib}", Run.Python3, "-c",
+                $"import netnsfs\ntry:\n    netnsfs.socket('{m.Dir}', 'inet;stream;tcp'); print('got one')\nexcept OSError as e:\n    print(e.errno)");
+            Assert.That(handoff.Stdout.Trim(), Is.EqualTo("13"), $"uid {attacker} over the handoff: " + handoff);
+            var run = AsUser.Command(attacker, m.Binary, "run", "--net", m.Dir, "--", "/bin/true");
+            Assert.That(run.ExitCode, Is.EqualTo(1), $"uid {attacker}: run --net on a namespace it may not use: " + run);
+        }
+    }
+
+    [Test]
+    public void A_rootless_mount_inside_unshare_Urm_goes_with_its_mount_namespace()
+    {
+        using var tmp = new TempDir("rootless");
+        string dir = tmp.Sub("mnt");
+        Run.Checked(Run.Process("chown", [$"{Owner}:{Owner}", dir]));
+        string bin = UserMount.BinaryFor(Owner, tmp);
+        // Inside, the user is root of a new user namespace owning a new mount namespace: FUSE
+        // mounts there directly, and the mount lives as long as that mount namespace.
+        string script = $"'{bin}' netnsfs '{dir}' -o create || exit 1; grep '^pid=' '{dir}/status'; grep -c . /proc/self/mountinfo >/dev/null";
+        var r = Run.Process("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "env", "-u", "HOME", "unshare", "-Urm", "/bin/sh", "-c", script], TimeSpan.FromSeconds(30));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        int daemon = int.Parse(r.Stdout.Trim()["pid=".Length..], CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.That(Processes.WaitGone(daemon, TimeSpan.FromSeconds(15)), Is.True,
+                "the mount namespace's last process exited: the mount went, and the daemon with it");
+            Assert.That(Mounts.IsMounted(dir), Is.False, "nothing of it is mounted where root looks");
+        }
+        finally
+        {
+            if (Processes.IsAlive(daemon))
+                Run.Process("kill", ["-KILL", daemon.ToString(CultureInfo.InvariantCulture)]);
+        }
+    }
+
+    [Test]
+    public void The_overflow_uid_is_refused_in_one_line_and_nothing_is_left_mounted()
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(AsUser.Nobody, tmp, "create");
+        Assert.That(m.Result.ExitCode, Is.EqualTo(1), m.Result.ToString());
+        Assert.That(m.Result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), m.Result.ToString());
+        Assert.That(m.Result.Stderr, Does.Contain("overflow"), "uid 65534 is what a user namespace shows for every unmapped user: the daemon could not tell its owner from anyone");
+        Assert.That(Mounts.IsMounted(m.Dir), Is.False);
+        Assert.That(KeeperPids(m.Dir), Is.Empty);
+    }
+
+    private static string HostNetnsInode()
+    {
+        string link = new FileInfo("/proc/self/ns/net").LinkTarget ?? "";
+        return link[(link.IndexOf('[', StringComparison.Ordinal) + 1)..^1];
+    }
+
+    /// <summary>Whether any process has network namespace <paramref name="inode"/> as its own or open.</summary>
+    private static bool NamespaceHeld(string inode) =>
+        Run.Process("sh", ["-c", $"ls -l /proc/[0-9]*/ns/net /proc/[0-9]*/fd 2>/dev/null | grep -q 'net:\\[{inode}\\]'"]).ExitCode == 0;
+
+    private static List<int> KeeperPids(string dir) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0)
+            .Where(pid => pid > 0 && Cmdline(pid).Contains("netnsfs-keeper\0" + dir + "\0", StringComparison.Ordinal))];
+
+    private static string Cmdline(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}
