@@ -66,6 +66,7 @@ bench: deps publish
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/many-namespaces
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/held-writes
 	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/run-cost
+	NETNSFS=$(CURDIR)/$(PUBLISH)/netnsfs bench/rootless-cost
 
 # Fuzzing with SharpFuzz + AFL++ (tests/NetnsFs.Fuzz/RESULTS.md); FUZZ_SECONDS per target.
 fuzz:

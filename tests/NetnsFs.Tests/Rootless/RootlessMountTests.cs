@@ -124,6 +124,55 @@ public sealed class RootlessMountTests
         }
     }
 
+    /// <summary>The owner's unix socket in a directory only it may enter (an agent, a session bus).</summary>
+    private const string AgentPy = """
+        import os, socket, sys
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(sys.argv[1])
+        s.listen()
+        print("ready", flush=True)
+        while True:
+            c, _ = s.accept()
+            c.close()
+        """;
+
+    /// <summary>A triple's ctl told to connect to a unix socket path: as the writer would.</summary>
+    private const string ConnectPathSh = """
+        exec 3<>"$1/unix;stream;0" || exit 1
+        if echo "connect $2" > "$1/conn/self/ctl"; then echo connected; else echo refused; fi
+        """;
+
+    /// <summary>The attacker let in: with allow_other (user_allow_other in /etc/fuse.conf) and a
+    /// mode that lets everyone use the mount, another user gets sockets, but only what the kernel
+    /// would give it there: no raw socket, no low port, and no unix socket path the daemon's own
+    /// user may reach and it may not (the daemon cannot look paths up as anyone else).</summary>
+    [Test]
+    public void With_allow_other_another_user_is_let_in_by_the_mode_and_gains_no_privilege()
+    {
+        using var conf = new FuseConfAllowsOther();
+        using var tmp = new TempDir("rootless");
+        string agentDir = tmp.Sub("agent");
+        Run.Checked(Run.Process("chown", [$"{Owner}:{Owner}", agentDir]));
+        File.SetUnixFileMode(agentDir, (UnixFileMode)0x1C0);
+        string agent = Path.Combine(agentDir, "agent.sock");
+        using var server = AsUser.Start(Owner, AgentPy, agent);
+        server.WaitLine(l => l == "ready", TimeSpan.FromSeconds(20));
+        using var m = new UserMount(Owner, tmp, "create,allow_other,mode=0777");
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        var owner = m.AsOwner(Run.Python3, "-c", AsUser.TryOpen, m.Dir, "inet;raw;icmp");
+        Assert.That(owner.Stdout, Does.Contain("inet;raw;icmp ok"), owner.ToString());
+        Assert.That(m.AsOwner("bash", "-c", ConnectPathSh, "sh", m.Dir, agent).Stdout.Trim(), Is.EqualTo("connected"), "the owner reaches its own socket");
+        foreach (uint attacker in new[] { AsUser.Nobody, AsUser.Other })
+        {
+            string high = $"tcp/listen/{8000 + (attacker % 1000)}"; // a port of each one's own: listeners are per user
+            var files = AsUser.Python3(attacker, AsUser.TryOpen, m.Dir, "inet;raw;icmp", "tcp/listen/80", high, "inet;stream;tcp");
+            Assert.That(files.Stdout, Does.Contain("inet;raw;icmp 1\n").And.Contain("tcp/listen/80 13").And.Contain(high + " 11").And.Contain("inet;stream;tcp ok"),
+                $"uid {attacker} uses the namespace with the rights the kernel would give it there (none): " + files);
+            var deputy = AsUser.Command(attacker, "bash", "-c", ConnectPathSh, "sh", m.Dir, agent);
+            Assert.That(deputy.Stdout.Trim(), Is.EqualTo("refused"), $"uid {attacker} must not reach the owner's socket through the daemon: " + deputy);
+        }
+    }
+
     [Test]
     public void A_rootless_mount_inside_unshare_Urm_goes_with_its_mount_namespace()
     {

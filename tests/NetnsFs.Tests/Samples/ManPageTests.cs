@@ -68,7 +68,7 @@ public sealed partial class ManPageTests
     public void Man_page_has_the_sections_and_exit_statuses()
     {
         string man = ManText();
-        string[] sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "PATHS", "HANDOFF", "SECURITY", "LIFETIME", "EXIT STATUS", "FILES", "EXAMPLES", "SEE ALSO"];
+        string[] sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "PATHS", "HANDOFF", "SECURITY", "WITHOUT ROOT", "LIFETIME", "EXIT STATUS", "FILES", "EXAMPLES", "SEE ALSO"];
         var found = man.Split('\n').Where(l => l.StartsWith(".SH ", StringComparison.Ordinal)).Select(l => l[4..].Trim('"', ' ')).ToList();
         Assert.That(found, Is.EqualTo(sections));
         Assert.That(ManTags(ManPage.Section(man, "EXIT STATUS")), Is.EqualTo(new[] { "0", "1", "2" }));

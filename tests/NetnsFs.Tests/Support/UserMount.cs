@@ -92,3 +92,21 @@ public sealed class UserMount : IDisposable
         _daemonPid = 0;
     }
 }
+
+/// <summary>user_allow_other in /etc/fuse.conf until disposed (then the file as it was): what a
+/// machine whose users may mount with allow_other has. Tests that use it are NonParallelizable.</summary>
+public sealed class FuseConfAllowsOther : IDisposable
+{
+    private const string Path = "/etc/fuse.conf";
+    private readonly string? _before = File.Exists(Path) ? File.ReadAllText(Path) : null;
+
+    public FuseConfAllowsOther() => File.WriteAllText(Path, (_before ?? "") + "\nuser_allow_other\n");
+
+    public void Dispose()
+    {
+        if (_before is null)
+            File.Delete(Path);
+        else
+            File.WriteAllText(Path, _before);
+    }
+}
