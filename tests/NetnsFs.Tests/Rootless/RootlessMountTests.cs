@@ -149,7 +149,7 @@ public sealed class RootlessMountTests
     [Test]
     public void With_allow_other_another_user_is_let_in_by_the_mode_and_gains_no_privilege()
     {
-        using var conf = new FuseConfAllowsOther();
+        using var conf = SystemFile.WithLine("/etc/fuse.conf", "user_allow_other");
         using var tmp = new TempDir("rootless");
         string agentDir = tmp.Sub("agent");
         Run.Checked(Run.Process("chown", [$"{Owner}:{Owner}", agentDir]));
@@ -170,6 +170,34 @@ public sealed class RootlessMountTests
                 $"uid {attacker} uses the namespace with the rights the kernel would give it there (none): " + files);
             var deputy = AsUser.Command(attacker, "bash", "-c", ConnectPathSh, "sh", m.Dir, agent);
             Assert.That(deputy.Stdout.Trim(), Is.EqualTo("refused"), $"uid {attacker} must not reach the owner's socket through the daemon: " + deputy);
+        }
+    }
+
+    /// <summary>The way users mount FUSE filesystems: an fstab line with `user`, then `mount DIR`
+    /// and `umount DIR` by the user, through the mount helper `make install` puts in /sbin.</summary>
+    [Test]
+    public void A_user_mounts_and_unmounts_through_an_fstab_line_with_user()
+    {
+        using var tmp = new TempDir("rootless");
+        string dir = tmp.Sub("fstab");
+        Run.Checked(Run.Process("chown", [$"{Owner}:{Owner}", dir]));
+        string bin = UserMount.BinaryFor(Owner, tmp);
+        using var helper = new SystemFile("/sbin/mount.fuse.netnsfs", $"#!/bin/sh\nexec '{bin}' \"$@\"\n", (UnixFileMode)0x1ED);
+        using var fstab = SystemFile.WithLine("/etc/fstab", $"netnsfs {dir} fuse.netnsfs create,user,noauto 0 0");
+        var mount = Run.Process("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "env", "-u", "HOME", "mount", dir], TimeSpan.FromSeconds(30));
+        try
+        {
+            Assert.That(mount.ExitCode, Is.Zero, mount.ToString());
+            var status = Run.Checked(Run.Process("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "cat", Path.Combine(dir, "status")])).Stdout;
+            Assert.That(status, Does.Contain("daemon_user_ns=own").And.Contain("origin=created"), status);
+            var umount = Run.Process("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "umount", dir]);
+            Assert.That(umount.ExitCode, Is.Zero, umount.ToString());
+            Assert.That(Await.Eventually(() => !Mounts.IsMounted(dir), TimeSpan.FromSeconds(10)), Is.True);
+        }
+        finally
+        {
+            if (Mounts.IsMounted(dir))
+                Mounts.Detach(dir);
         }
     }
 

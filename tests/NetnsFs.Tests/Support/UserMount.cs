@@ -93,20 +93,35 @@ public sealed class UserMount : IDisposable
     }
 }
 
-/// <summary>user_allow_other in /etc/fuse.conf until disposed (then the file as it was): what a
-/// machine whose users may mount with allow_other has. Tests that use it are NonParallelizable.</summary>
-public sealed class FuseConfAllowsOther : IDisposable
+/// <summary>A file put in place until disposed, then the one that was there (or none): an fstab
+/// line, a mount helper. Tests that use it are NonParallelizable.</summary>
+public sealed class SystemFile : IDisposable
 {
-    private const string Path = "/etc/fuse.conf";
-    private readonly string? _before = File.Exists(Path) ? File.ReadAllText(Path) : null;
+    private readonly string _path;
+    private readonly byte[]? _before;
+    private readonly UnixFileMode _mode;
 
-    public FuseConfAllowsOther() => File.WriteAllText(Path, (_before ?? "") + "\nuser_allow_other\n");
+    public SystemFile(string path, string content, UnixFileMode mode)
+    {
+        _path = path;
+        _before = File.Exists(path) ? File.ReadAllBytes(path) : null;
+        _mode = _before is null ? mode : File.GetUnixFileMode(path);
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, mode);
+    }
+
+    /// <summary>The file as it was, with <paramref name="line"/> added.</summary>
+    public static SystemFile WithLine(string path, string line) =>
+        new(path, (File.Exists(path) ? File.ReadAllText(path).TrimEnd('\n') + "\n" : "") + line + "\n", File.Exists(path) ? File.GetUnixFileMode(path) : (UnixFileMode)0x1A4);
 
     public void Dispose()
     {
         if (_before is null)
-            File.Delete(Path);
-        else
-            File.WriteAllText(Path, _before);
+        {
+            File.Delete(_path);
+            return;
+        }
+        File.WriteAllBytes(_path, _before);
+        File.SetUnixFileMode(_path, _mode);
     }
 }
