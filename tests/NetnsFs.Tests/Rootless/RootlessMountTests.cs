@@ -61,6 +61,10 @@ public sealed class RootlessMountTests
         Assert.That(r.Stdout.Trim(), Is.EqualTo("port80 ping raw ok handoff-raw 3 handoff-listen53 53"), "the owner may do there what unshare -Urn gives it: " + r);
         var ip = m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "-br", "addr");
         Assert.That(ip.Stdout.Trim(), Does.StartWith("lo").And.Contain("127.0.0.1/8").And.Not.Contain("eth"), "run --net shows the namespace's addresses: " + ip);
+        var admin = m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "addr", "add", "10.77.0.1/24", "dev", "lo");
+        Assert.That(admin.ExitCode, Is.Zero, "CAP_NET_ADMIN there: the kernel checks the daemon's netlink socket and its owner, the sender: " + admin);
+        Assert.That(m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "-br", "addr").Stdout, Does.Contain("10.77.0.1/24"));
+        Assert.That(Run.Process("ip", ["-br", "addr"]).Stdout, Does.Not.Contain("10.77.0.1"), "in the mount's namespace, not the host's");
         var exec = m.AsOwner(m.Binary, "exec", m.Dir, "--socket", "tcp/listen/0", "--", Run.Python3, "-c",
             "import socket; s = socket.socket(fileno=3); print(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))");
         Assert.That(exec.Stdout.Trim(), Is.EqualTo("1"), "netnsfs exec hands a listener over: " + exec);
@@ -225,6 +229,21 @@ public sealed class RootlessMountTests
             if (Processes.IsAlive(daemon))
                 Run.Process("kill", ["-KILL", daemon.ToString(CultureInfo.InvariantCulture)]);
         }
+    }
+
+    /// <summary>A namespace of another user namespace, even the user's own (`unshare -Urn`), cannot
+    /// be attached without root: refused at mount time, in one line, nothing left mounted.</summary>
+    [Test]
+    public void Attaching_a_namespace_of_another_user_namespace_is_refused_at_mount_time()
+    {
+        using var tmp = new TempDir("rootless");
+        using var holder = new Background("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "unshare", "-Urn", "/bin/sh", "-c", "echo $$; exec sleep 60"]);
+        string pid = holder.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim();
+        using var m = new UserMount(Owner, tmp, $"netns=/proc/{pid}/ns/net");
+        Assert.That(m.Result.ExitCode, Is.EqualTo(1), m.Result.ToString());
+        Assert.That(m.Result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), m.Result.ToString());
+        Assert.That(m.Result.Stderr, Does.Contain("without root only the namespace you are in"));
+        Assert.That(Mounts.IsMounted(m.Dir), Is.False);
     }
 
     [Test]
