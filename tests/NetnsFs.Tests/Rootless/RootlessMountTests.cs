@@ -44,6 +44,10 @@ public sealed class RootlessMountTests
         out.append("handoff-raw %d" % s.type)
         h = netnsfs.socket(M, "tcp/listen/53")
         out.append("handoff-listen53 %d" % h.getsockname()[1])
+        u = os.open(M + "/udp/127.0.0.1/9", os.O_RDWR)
+        out.append("udp %d" % os.write(u, b"datagram"))
+        out.append("conn %s" % bool(os.listdir(M + "/conn")))
+        out.append("net/dev %s" % ("lo:" in open(M + "/net/dev").read()))
         print(" ".join(out))
         """;
 
@@ -58,7 +62,7 @@ public sealed class RootlessMountTests
         Assert.That(status["netns_inode"], Is.Not.EqualTo(HostNetnsInode()), "a namespace of its own, not the user's");
         string lib = ClientModules.Python(tmp);
         var r = m.AsOwner("env", $"PYTHONPATH={lib}", Run.Python3, "-c", OwnerPy, m.Dir);
-        Assert.That(r.Stdout.Trim(), Is.EqualTo("port80 ping raw ok handoff-raw 3 handoff-listen53 53"), "the owner may do there what unshare -Urn gives it: " + r);
+        Assert.That(r.Stdout.Trim(), Is.EqualTo("port80 ping raw ok handoff-raw 3 handoff-listen53 53 udp 8 conn True net/dev True"), "the owner may do there what unshare -Urn gives it: " + r);
         var ip = m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "-br", "addr");
         Assert.That(ip.Stdout.Trim(), Does.StartWith("lo").And.Contain("127.0.0.1/8").And.Not.Contain("eth"), "run --net shows the namespace's addresses: " + ip);
         var admin = m.AsOwner(m.Binary, "run", "--net", m.Dir, "--", "ip", "addr", "add", "10.77.0.1/24", "dev", "lo");
@@ -244,6 +248,29 @@ public sealed class RootlessMountTests
         Assert.That(m.Result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), m.Result.ToString());
         Assert.That(m.Result.Stderr, Does.Contain("without root only the namespace you are in"));
         Assert.That(Mounts.IsMounted(m.Dir), Is.False);
+    }
+
+    /// <summary>A machine with user namespaces off: played inside a user namespace of the test's
+    /// own (root and uid 1 mapped to themselves), whose user.max_user_namespaces is set to 0, so
+    /// that the host's is left alone (the limit is per user namespace, and binds its children).</summary>
+    [Test]
+    public void With_user_namespaces_off_the_mount_names_the_sysctl_and_its_fix_and_mounts_nothing()
+    {
+        using var tmp = new TempDir("rootless");
+        string dir = tmp.Sub("mnt");
+        Run.Checked(Run.Process("chown", [$"{Owner}:{Owner}", dir]));
+        string bin = UserMount.BinaryFor(Owner, tmp);
+        using var holder = new Background("unshare", ["--user", "/bin/sh", "-c", "echo $$; exec sleep 60"]);
+        string pid = holder.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim();
+        File.WriteAllText($"/proc/{pid}/uid_map", "0 0 2\n");
+        File.WriteAllText($"/proc/{pid}/gid_map", "0 0 2\n");
+        string script = $"echo 0 > /proc/sys/user/max_user_namespaces || exit 9; exec setpriv --reuid={Owner} --regid={Owner} --clear-groups -- env -u HOME '{bin}' netnsfs '{dir}' -o create";
+        var r = Run.Process("nsenter", ["-t", pid, "-U", "--", "/bin/sh", "-c", script], TimeSpan.FromSeconds(30));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), r.ToString());
+        Assert.That(r.Stderr, Does.Contain("user.max_user_namespaces = 0").And.Contain("sysctl -w user.max_user_namespaces="), r.ToString());
+        Assert.That(Mounts.IsMounted(dir), Is.False, "refused before anything was mounted");
+        Assert.That(KeeperPids(dir), Is.Empty);
     }
 
     [Test]
