@@ -12,32 +12,14 @@ namespace NetnsFs.Tests.Supervised;
 /// no fd behind, in the target or in the daemon.</summary>
 public sealed class RunPitfallTests
 {
-    /// <summary>The binary, and the test programs, where any user may run them (the clone may be
-    /// in a directory only root may enter).</summary>
-    private static string _binary = "";
-    private static TempDir? _binDir;
-
-    [OneTimeSetUp]
-    public static void CopyBinary()
-    {
-        _binDir = new TempDir("pitbin");
-        File.SetUnixFileMode(_binDir.Path, (UnixFileMode)0x1ed);
-        _binary = Path.Combine(_binDir.Path, "netnsfs");
-        File.Copy(Netnsfs.Binary, _binary);
-        File.SetUnixFileMode(_binary, (UnixFileMode)0x1ed);
-    }
-
-    [OneTimeTearDown]
-    public static void RemoveBinary() => _binDir?.Dispose();
-
     private static RunResult UnderRun(params string[] command) =>
-        Run.Process(_binary, ["run", "--", .. command], TimeSpan.FromSeconds(120));
+        Run.Process(RunBinary.Path, ["run", "--", .. command], TimeSpan.FromSeconds(120));
 
     /// <summary>gcc, warnings as errors, into the 0755 directory of the binary: nobody may run it.</summary>
     private static string Compile(string name, string source)
     {
-        string file = Path.Combine(_binDir!.Path, name + ".c");
-        string program = Path.Combine(_binDir.Path, name);
+        string file = Path.Combine(RunBinary.Dir, name + ".c");
+        string program = Path.Combine(RunBinary.Dir, name);
         File.WriteAllText(file, source);
         var cc = Run.Process("gcc", ["-O1", "-Wall", "-Wextra", "-Werror", "-o", program, file]);
         Assert.That(cc.ExitCode, Is.Zero, cc.ToString());
@@ -148,7 +130,7 @@ public sealed class RunPitfallTests
         // Under run: the second listener is EBUSY, the plain filter stacks on run's (2 filters:
         // run's and the target's; the refused one left none), its EACCES for getppid wins over
         // run's allow, and run's user notification for the opens wins over its allow.
-        var run = AsUser.Command(AsUser.Nobody, [_binary, "run", "--", program, dial, .. refused]);
+        var run = AsUser.Command(AsUser.Nobody, [RunBinary.Path, "run", "--", program, dial, .. refused]);
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout.Trim(), Is.EqualTo("listener 16 getppid 13 filters 2 dial socket:[ closed 13 closed 13"),
             "the target's own filter neither turns run's trap off nor lets a mount nobody may not use answer: " + run);
@@ -260,14 +242,14 @@ public sealed class RunPitfallTests
         string open = $"{usable.Dir}/udp/127.0.0.1/9";
         string closed = $"{keptOut.Dir}/udp/127.0.0.1/9";
 
-        var r = AsUser.Command(AsUser.Nobody, _binary, "run", "--", program, open);
+        var r = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--", program, open);
         if (r.ExitCode == 3 && r.Stdout.StartsWith("setup ", StringComparison.Ordinal))
             Assert.Inconclusive($"io_uring_setup is refused to nobody here (errno {r.Stdout.Trim()[6..]}; kernel.io_uring_disabled?): nothing to test");
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.EqualTo($"openat socket:[ uring {open}"),
             "run traps the openat (a kernel socket) but not the io_uring open: that one is the FUSE socket file, as without run: " + r);
 
-        var refused = AsUser.Command(AsUser.Nobody, _binary, "run", "--", program, closed);
+        var refused = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--", program, closed);
         Assert.That(refused.ExitCode, Is.Zero, refused.ToString());
         Assert.That(refused.Stdout.Trim(), Is.EqualTo("openat 13 uring 13"),
             "on a mount nobody may not use, the untrapped io_uring open meets the FUSE file's checks: a miss is no hole: " + refused);

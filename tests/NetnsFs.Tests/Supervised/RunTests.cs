@@ -8,25 +8,8 @@ namespace NetnsFs.Tests.Supervised;
 /// sockets made in the mount's namespace; everything else goes to the kernel untouched.</summary>
 public sealed class RunTests
 {
-    /// <summary>The binary where any user may run it (the clone may be in a directory only root may enter).</summary>
-    private static string _binary = "";
-    private static TempDir? _binDir;
-
-    [OneTimeSetUp]
-    public static void CopyBinary()
-    {
-        _binDir = new TempDir("runbin");
-        File.SetUnixFileMode(_binDir.Path, (UnixFileMode)0x1ed);
-        _binary = Path.Combine(_binDir.Path, "netnsfs");
-        File.Copy(Netnsfs.Binary, _binary);
-        File.SetUnixFileMode(_binary, (UnixFileMode)0x1ed);
-    }
-
-    [OneTimeTearDown]
-    public static void RemoveBinary() => _binDir?.Dispose();
-
     private static RunResult UnderRun(IEnumerable<string> runArgs, params string[] command) =>
-        Run.Process(_binary, ["run", .. runArgs, "--", .. command], TimeSpan.FromSeconds(60));
+        Run.Process(RunBinary.Path, ["run", .. runArgs, "--", .. command], TimeSpan.FromSeconds(60));
 
     private static RunResult PythonUnderRun(string script, params string[] args) =>
         UnderRun([], [Run.Python3, "-c", script, .. args]);
@@ -193,7 +176,7 @@ public sealed class RunTests
         using var m = new NetnsfsMount("create");
         File.WriteAllText(Path.Combine(tmp.Path, "index.html"), "served from run\n");
         int port = 20080 + Random.Shared.Next(1000);
-        using var server = new Background(_binary, ["run", "--net", m.Dir, "--", Run.Python3, "-m", "http.server", "--bind", "127.0.0.1", "--directory", tmp.Path, port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var server = new Background(RunBinary.Path, ["run", "--net", m.Dir, "--", Run.Python3, "-m", "http.server", "--bind", "127.0.0.1", "--directory", tmp.Path, port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.That(Await.Eventually(() => Run.Process("nsenter", [$"--net={m["ns"]}", "--", "curl", "-s", "-o", "/dev/null", $"http://127.0.0.1:{port}/"]).ExitCode == 0, TimeSpan.FromSeconds(20)), Is.True,
             "the server under run --net listens in the namespace: " + string.Join('\n', server.Lines));
         var ip = UnderRun(["--net", m.Dir], "ip", "-br", "addr");
@@ -225,10 +208,10 @@ public sealed class RunTests
             out.append("bind-high ok")
             print(" ".join(out))
             """;
-        var r = AsUser.Command(AsUser.Nobody, _binary, "run", "--net", m.Dir, "--", Run.Python3, "-c", py);
+        var r = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--net", m.Dir, "--", Run.Python3, "-c", py);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stdout.Trim(), Is.EqualTo("raw EPERM bind80 EACCES bind-high ok"), r.ToString());
-        var ip = AsUser.Command(AsUser.Nobody, _binary, "run", "--net", m.Dir, "--", "ip", "addr", "add", "10.78.0.1/24", "dev", "lo");
+        var ip = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--net", m.Dir, "--", "ip", "addr", "add", "10.78.0.1/24", "dev", "lo");
         Assert.That(ip.ExitCode, Is.Not.Zero, "changing the namespace needs CAP_NET_ADMIN there: " + ip);
         Assert.That(ip.Stderr, Does.Contain("Operation not permitted"), ip.ToString());
     }
@@ -238,10 +221,10 @@ public sealed class RunTests
     {
         using var m = new NetnsfsMount("create,allow_other,mode=0700");
         var plain = AsUser.Python3(AsUser.Nobody, AsUser.TryOpen, m.Dir, "inet;stream;tcp", "tcp/listen/0");
-        var run = AsUser.Command(AsUser.Nobody, _binary, "run", "--", Run.Python3, "-c", AsUser.TryOpen, m.Dir, "inet;stream;tcp", "tcp/listen/0");
+        var run = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--", Run.Python3, "-c", AsUser.TryOpen, m.Dir, "inet;stream;tcp", "tcp/listen/0");
         Assert.That(plain.Stdout, Does.Contain("inet;stream;tcp 13"), plain.ToString());
         Assert.That(run.Stdout, Is.EqualTo(plain.Stdout), run.ToString());
-        var netRun = AsUser.Command(AsUser.Nobody, _binary, "run", "--net", m.Dir, "--", "/bin/true");
+        var netRun = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--net", m.Dir, "--", "/bin/true");
         Assert.That(netRun.ExitCode, Is.EqualTo(1), "--net on a namespace nobody may not use: " + netRun);
     }
 
@@ -250,7 +233,7 @@ public sealed class RunTests
     {
         using var m = new NetnsfsMount("create");
         string script = $"exec 3<>'{m.Dir}/udp/127.0.0.1/9'; readlink /proc/self/fd/3";
-        var r = UnderRun([], _binary, "run", "--", "/bin/bash", "-c", script);
+        var r = UnderRun([], RunBinary.Path, "run", "--", "/bin/bash", "-c", script);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         Assert.That(r.Stderr, Does.Contain("EBUSY"), "the inner run cannot listen (one listener per filter tree) and says so in one line");
         Assert.That(r.Stdout, Does.StartWith("socket:["), "the outer run's filter still traps the inner command's open: " + r);
@@ -280,8 +263,8 @@ public sealed class RunTests
     [Test]
     public void An_i386_open_is_not_trapped_and_gets_the_FUSE_file_with_the_FUSE_files_checks()
     {
-        string source = Path.Combine(_binDir!.Path, "i386open.c");
-        string program = Path.Combine(_binDir.Path, "i386open");
+        string source = Path.Combine(RunBinary.Dir, "i386open.c");
+        string program = Path.Combine(RunBinary.Dir, "i386open");
         File.WriteAllText(source, I386OpenC);
         var cc = Run.Process("gcc", ["-O1", "-no-pie", "-o", program, source]);
         Assert.That(cc.ExitCode, Is.Zero, cc.ToString());
@@ -291,7 +274,7 @@ public sealed class RunTests
         Assert.That(r.Stdout.Trim(), Is.EqualTo($"{m.Dir}/udp/127.0.0.1/9"), "the foreign ABI's open reaches the kernel: the FUSE socket file, as without run: " + r);
 
         using var closed = new NetnsfsMount("create,allow_other,mode=0700");
-        var nobody = AsUser.Command(AsUser.Nobody, _binary, "run", "--", program, $"{closed.Dir}/udp/127.0.0.1/9");
+        var nobody = AsUser.Command(AsUser.Nobody, RunBinary.Path, "run", "--", program, $"{closed.Dir}/udp/127.0.0.1/9");
         Assert.That(nobody.Stdout.Trim(), Is.EqualTo("error 13"), "and a mount nobody may not use refuses it there: a miss is no hole: " + nobody);
     }
 
@@ -306,7 +289,7 @@ public sealed class RunTests
         // socket, bound at first use, and its namespace handles) is in the baseline.
         Assert.That(UnderRun([], "/bin/bash", "-c", $"exec 3<>'{m.Dir}/udp/127.0.0.1/9'").ExitCode, Is.Zero);
         int baseline = DaemonFds.Settled(m); // once the warm-up's handoff connection is closed
-        using var run = new Background(_binary, ["run", "--", Run.Python3, "-u", "-c",
+        using var run = new Background(RunBinary.Path, ["run", "--", Run.Python3, "-u", "-c",
             "import os, sys\nprint(os.getpid(), flush=True)\nos.open(sys.argv[1] + '/tcp/127.0.0.2/80', os.O_RDWR)", m.Dir]);
         int target = int.Parse(run.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(Await.Eventually(() => m.DaemonFdCount >= baseline + 2, TimeSpan.FromSeconds(20)), Is.True, "the dial is under way in the daemon (its handoff connection and socket)");
@@ -382,15 +365,15 @@ public sealed class RunTests
     public void Bad_input_is_one_line_and_a_status()
     {
         using var tmp = new TempDir("run");
-        var none = Run.Process(_binary, ["run"]);
+        var none = Run.Process(RunBinary.Path, ["run"]);
         Assert.That(none.ExitCode, Is.EqualTo(2), none.ToString());
         Assert.That(none.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
-        var notMount = Run.Process(_binary, ["run", "--net", tmp.Path, "--", "/bin/true"]);
+        var notMount = Run.Process(RunBinary.Path, ["run", "--net", tmp.Path, "--", "/bin/true"]);
         Assert.That(notMount.ExitCode, Is.EqualTo(1), notMount.ToString());
         Assert.That(notMount.Stderr, Does.Contain("not a namespace of a netnsfs mount"));
-        var missing = Run.Process(_binary, ["run", "--", "/nonexistent/program"]);
+        var missing = Run.Process(RunBinary.Path, ["run", "--", "/nonexistent/program"]);
         Assert.That(missing.ExitCode, Is.EqualTo(127), missing.ToString());
-        var status = Run.Process(_binary, ["run", "--", "/bin/sh", "-c", "exit 7"]);
+        var status = Run.Process(RunBinary.Path, ["run", "--", "/bin/sh", "-c", "exit 7"]);
         Assert.That(status.ExitCode, Is.EqualTo(7), "the command's status is run's");
     }
 
@@ -398,7 +381,7 @@ public sealed class RunTests
     public void The_target_dies_with_its_supervisor()
     {
         using var m = new NetnsfsMount("create");
-        using var run = new Background(_binary, ["run", "--", "/bin/bash", "-c", "echo $$; exec sleep 60"]);
+        using var run = new Background(RunBinary.Path, ["run", "--", "/bin/bash", "-c", "echo $$; exec sleep 60"]);
         string pid = run.WaitLine(_ => true, TimeSpan.FromSeconds(20));
         int target = int.Parse(pid.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(Processes.IsAlive(target), Is.True);
