@@ -142,7 +142,7 @@ public static class Launcher
     }
 
     /// <summary>How to run this program again: the native binary itself, or `dotnet netnsfs.dll`.</summary>
-    private static (string Exe, string[] Prefix) SelfCommand()
+    internal static (string Exe, string[] Prefix) SelfCommand()
     {
         string exe = Environment.ProcessPath ?? throw new IOException("cannot find my own executable");
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet")

@@ -23,7 +23,7 @@ public static class MountNamespaces
 
     /// <summary>util-linux nsenter and umount where distributions put them; null if neither place
     /// has a root-owned executable that only root may change.</summary>
-    private static readonly string? Nsenter = Tool("nsenter");
+    internal static readonly string? Nsenter = Tool("nsenter");
     private static readonly string? Umount = Tool("umount");
 
     /// <summary>The environment the unmount runs with: no PATH of the daemon's starter (umount

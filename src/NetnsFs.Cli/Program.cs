@@ -39,6 +39,8 @@ public static class Program
                 return Runner.RunTarget.Start(args[1..]);
             if (args.Length == 3 && args[0] == Runner.RunSurvivor.Flag)
                 return Runner.RunSurvivor.Start(args[1..]);
+            if (args.Length == 2 && args[0] == NamespaceProxy.Flag)
+                return NamespaceProxy.Run(args[1..]);
             if (args.Length > 0 && args[0] == "exec")
                 return ExecCommand.Run(args[1..]);
             if (args.Length > 0 && args[0] == "run")
@@ -110,7 +112,7 @@ public static class Program
         try
         {
             // Rootless: made here, inside the daemon's own user namespace.
-            var ns = d.NetnsFd >= 0 ? NetNamespace.Adopt(d.NetnsFd, d.Origin) : NamespaceSource.Acquire(cmd.Options);
+            var ns = d.NetnsFd >= 0 ? NamespaceSource.Served(NetNamespace.Adopt(d.NetnsFd, d.Origin)) : NamespaceSource.Acquire(cmd.Options);
             return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs, rootless: d.Rootless).Run(Ready);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

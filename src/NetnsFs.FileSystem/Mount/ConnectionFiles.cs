@@ -69,6 +69,8 @@ public sealed class ConnectionFiles(OpenFileTable files, ILogger log)
     {
         if (view.Namespace.IsDisposed)
             return ""; // removed (rmdir) since the lookup: nothing of it is entered again
+        if (view.Namespace.Proxy is { } proxy)
+            return proxy.Read("/proc/thread-self/net/" + file) ?? ""; // as the process inside reads it
         using (view.Namespace.Enter())
         using (ThreadCredentials.Assume(caller, ThreadCredentials.SyslogCapability))
         {

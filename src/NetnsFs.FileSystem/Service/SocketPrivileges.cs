@@ -42,6 +42,9 @@ public sealed class SocketPrivileges(ILogger log)
     /// <summary>0, or the errno of a refusal (logged, at most a line per capability per interval).</summary>
     public Errno Check(NetNamespace ns, SocketRecipe recipe, Caller caller, string path)
     {
+        // The owner of the namespace's user namespace holds every capability there (cap_capable).
+        if (ns.OwnerUid is { } owner && caller.Uid == owner)
+            return 0;
         if (Lacking(recipe, caller, () => UnprivilegedPortStart(ns)) is not { } missing)
             return 0;
         var throttle = missing.Errno == Errno.EPERM ? _rawDenials : _portDenials;
@@ -52,18 +55,7 @@ public sealed class SocketPrivileges(ILogger log)
 
     /// <summary>net.ipv4.ip_unprivileged_port_start of <paramref name="ns"/> (sysctls under
     /// /proc/sys/net show the reading thread's namespace); the kernel's default where unreadable.</summary>
-    private static int UnprivilegedPortStart(NetNamespace ns)
-    {
-        using (ns.Enter())
-        {
-            try
-            {
-                return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim(), CultureInfo.InvariantCulture);
-            }
-            catch (Exception e) when (e is IOException or FormatException)
-            {
-                return 1024;
-            }
-        }
-    }
+    private static int UnprivilegedPortStart(NetNamespace ns) =>
+        int.TryParse(ns.ReadInside("/proc/sys/net/ipv4/ip_unprivileged_port_start")?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int start)
+            ? start : 1024;
 }

@@ -87,6 +87,42 @@ public sealed unsafe class NetNamespace : IDisposable
         return new NetNamespace(fd, origin);
     }
 
+    /// <summary>A namespace this process cannot enter, served through <paramref name="proxy"/> (see
+    /// <see cref="INamespaceProxy"/>); <paramref name="ownerUid"/> is the owner of its user
+    /// namespace, a child of this process's, who holds every capability in it.</summary>
+    public static NetNamespace AdoptThrough(int fd, string origin, INamespaceProxy proxy, uint ownerUid)
+    {
+        var ns = Adopt(fd, origin);
+        ns.Proxy = proxy;
+        ns.OwnerUid = ownerUid;
+        return ns;
+    }
+
+    /// <summary>Where it cannot be entered, what does its work inside (null: <see cref="Enter"/>).</summary>
+    public INamespaceProxy? Proxy { get; private set; }
+
+    /// <summary>The uid that holds every capability in it by owning its user namespace, when that
+    /// is a child of the daemon's (a proxied namespace); null otherwise.</summary>
+    public uint? OwnerUid { get; private set; }
+
+    /// <summary>A /proc/sys/net or /proc/thread-self/net file as a thread inside reads it; null if unreadable.</summary>
+    public string? ReadInside(string path)
+    {
+        if (Proxy is { } proxy)
+            return proxy.Read(path);
+        using (Enter())
+        {
+            try
+            {
+                return File.ReadAllText(path);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>Makes a new network namespace with its loopback up. Costs one unshare and one setns
     /// back on the calling thread; no thread is kept for it.</summary>
     public static NetNamespace Create()
@@ -145,6 +181,8 @@ public sealed unsafe class NetNamespace : IDisposable
     {
         if (IsDisposed)
             throw Removed();
+        if (Proxy is not null)
+            throw new NetException(Errno.EPERM, $"namespace {Origin} cannot be entered by this process; its proxy works there");
         if (IsHome)
             return default; // already there: no syscall, and works for an unprivileged daemon
         if (!TryAddRef())
@@ -239,6 +277,9 @@ public sealed unsafe class NetNamespace : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Proxy?.Dispose();
             Release();
+        }
     }
 }

@@ -33,12 +33,20 @@ public sealed unsafe class NetSocket : IDisposable
     {
         int fd;
         Errno errno;
-        // The errno is taken inside: leaving the scopes makes system calls of its own.
-        using (ns.Enter())
-        using (ThreadCredentials.Assume(caller ?? Caller.Daemon))
+        if (ns.Proxy is { } proxy)
         {
-            fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, kind.Protocol);
-            errno = fd < 0 ? LastErrno() : 0;
+            // Made by the process inside, with its rights there (the daemon's checks come first).
+            fd = proxy.Socket(kind, out errno);
+        }
+        else
+        {
+            // The errno is taken inside: leaving the scopes makes system calls of its own.
+            using (ns.Enter())
+            using (ThreadCredentials.Assume(caller ?? Caller.Daemon))
+            {
+                fd = socket(kind.Family, kind.Type | SOCK_NONBLOCK | SOCK_CLOEXEC, kind.Protocol);
+                errno = fd < 0 ? LastErrno() : 0;
+            }
         }
         if (fd < 0)
             throw new NetException(errno, $"socket({kind.Family}, {kind.Type}, {kind.Protocol}): {Marshal.GetPInvokeErrorMessage((int)errno)}");

@@ -235,19 +235,69 @@ public sealed class RootlessMountTests
         }
     }
 
-    /// <summary>A namespace of another user namespace, even the user's own (`unshare -Urn`), cannot
-    /// be attached without root: refused at mount time, in one line, nothing left mounted.</summary>
+    /// <summary>A server in a namespace of the user's own user namespace (`unshare -Urn`): it
+    /// prints its pid, then answers every connection on 127.0.0.1:7711 with a line.</summary>
+    private const string InsideServerPy = """
+        import os, socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 7711))
+        s.listen()
+        print(os.getpid(), flush=True)
+        while True:
+            c, _ = s.accept()
+            c.sendall(b"hello from inside")
+            c.close()
+        """;
+
+    /// <summary>Attach what you own: a namespace of a user namespace the user made (`unshare -Urn`)
+    /// is served through a proxy that nsenter starts inside it, with the owner's rights there.</summary>
     [Test]
-    public void Attaching_a_namespace_of_another_user_namespace_is_refused_at_mount_time()
+    public void A_namespace_of_a_user_namespace_the_user_owns_is_attached_with_the_owners_rights()
     {
         using var tmp = new TempDir("rootless");
-        using var holder = new Background("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "unshare", "-Urn", "/bin/sh", "-c", "echo $$; exec sleep 60"]);
+        using var holder = new Background("setpriv", [$"--reuid={Owner}", $"--regid={Owner}", "--clear-groups", "--", "unshare", "-Urn", "/bin/sh", "-c",
+            $"ip link set lo up && exec {Run.Python3} -c '{InsideServerPy.Replace("'", "\"", StringComparison.Ordinal)}'"]);
         string pid = holder.WaitLine(_ => true, TimeSpan.FromSeconds(20)).Trim();
         using var m = new UserMount(Owner, tmp, $"netns=/proc/{pid}/ns/net");
-        Assert.That(m.Result.ExitCode, Is.EqualTo(1), m.Result.ToString());
-        Assert.That(m.Result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), m.Result.ToString());
-        Assert.That(m.Result.Stderr, Does.Contain("without root only the namespace you are in"));
-        Assert.That(Mounts.IsMounted(m.Dir), Is.False);
+        Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
+        string inode = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!;
+        Assert.That($"net:[{m.StatusOf(m.Dir)["netns_inode"]}]", Is.EqualTo(inode), "the very namespace of the unshare -Urn process");
+        Assert.That(m.AsOwner("cat", Path.Combine(m.Dir, "tcp/127.0.0.1/7711")).Stdout, Is.EqualTo("hello from inside"), "a dial reaches the server inside");
+        var rights = m.AsOwner(Run.Python3, "-c", AsUser.TryOpen, m.Dir, "inet;raw;icmp", "tcp/listen/80");
+        Assert.That(rights.Stdout, Does.Contain("inet;raw;icmp ok").And.Contain("tcp/listen/80 11"), "the owner's capabilities there: " + rights);
+        Assert.That(m.AsOwner("cat", Path.Combine(m.Dir, "net/tcp")).Stdout, Does.Contain("0100007F:1E1F"), "net/ shows that namespace's tables (127.0.0.1:7711)");
+        string lib = ClientModules.Python(tmp);
+        var handoff = m.AsOwner("env", $"PYTHONPATH={lib}", Run.Python3, "-c", $"import netnsfs\nprint(netnsfs.socket('{m.Dir}', 'inet;raw;icmp').type)");
+        Assert.That(handoff.Stdout.Trim(), Is.EqualTo("3"), handoff.ToString());
+        var nobody = AsUser.Python3(AsUser.Nobody, AsUser.TryOpen, m.Dir, "tcp/127.0.0.1/7711");
+        Assert.That(nobody.Stdout, Does.Contain("tcp/127.0.0.1/7711 13"), "nobody else without allow_other: " + nobody);
+        var proxies = ProxyPids();
+        Assert.That(proxies, Is.Not.Empty, "a proxy inside does what needs a thread there");
+        Run.Checked(m.AsOwner("fusermount3", "-u", m.Dir));
+        Assert.That(Processes.WaitGone(m.DaemonPid, TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(Await.Eventually(() => proxies.All(p => !Processes.IsAlive(p)), TimeSpan.FromSeconds(10)), Is.True, "the proxy goes with the daemon");
+    }
+
+    /// <summary>A namespace the user does not own (root's, pinned by `ip netns add`) cannot be
+    /// attached without root: refused at mount time, in one line, nothing left mounted.</summary>
+    [Test]
+    public void Attaching_a_namespace_the_user_does_not_own_is_refused_at_mount_time()
+    {
+        using var tmp = new TempDir("rootless");
+        string name = "rl-" + Guid.NewGuid().ToString("N")[..8];
+        Run.Checked(Run.Process("ip", ["netns", "add", name]));
+        try
+        {
+            using var m = new UserMount(Owner, tmp, $"netns=/run/netns/{name}");
+            Assert.That(m.Result.ExitCode, Is.EqualTo(1), m.Result.ToString());
+            Assert.That(m.Result.Stderr.Trim().Split('\n'), Has.Length.EqualTo(1), m.Result.ToString());
+            Assert.That(m.Result.Stderr, Does.Contain("only the namespace you are in, or one of a user namespace you own"));
+            Assert.That(Mounts.IsMounted(m.Dir), Is.False);
+        }
+        finally
+        {
+            Run.Process("ip", ["netns", "del", name]);
+        }
     }
 
     /// <summary>A machine with user namespaces off: played inside a user namespace of the test's
@@ -294,6 +344,11 @@ public sealed class RootlessMountTests
     /// <summary>Whether any process has network namespace <paramref name="inode"/> as its own or open.</summary>
     private static bool NamespaceHeld(string inode) =>
         Run.Process("sh", ["-c", $"ls -l /proc/[0-9]*/ns/net /proc/[0-9]*/fd 2>/dev/null | grep -q 'net:\\[{inode}\\]'"]).ExitCode == 0;
+
+    private static List<int> ProxyPids() =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out int pid) ? pid : 0)
+            .Where(pid => pid > 0 && Cmdline(pid).Contains("\0--netns-proxy\0", StringComparison.Ordinal))];
 
     private static List<int> KeeperPids(string dir) =>
         [.. Directory.EnumerateDirectories("/proc")
