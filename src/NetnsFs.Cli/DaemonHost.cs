@@ -14,7 +14,8 @@ namespace NetnsFs.Cli;
 /// <summary>Runs one mount: the readiness engine, the filesystem, the FUSE session, until the mount
 /// goes (umount, or SIGTERM/SIGINT which unmount first). Then releases the namespace.</summary>
 /// <param name="rootless">In a user namespace of its own: it cannot unmount (its keeper does, once the daemon exits).</param>
-public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log, ulong mounterMountNs = 0, bool rootless = false)
+/// <param name="pinDirFd">-o watch's PINDIR, opened where the mounter stands (-1: none).</param>
+public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILogger log, ulong mounterMountNs = 0, bool rootless = false, int pinDirFd = -1)
 {
     /// <summary>Serves until the mount is gone. <paramref name="onReady"/> is told "OK" once INIT is
     /// answered, or the reason it failed. Returns the exit code.</summary>
@@ -29,7 +30,12 @@ public sealed class DaemonHost(CommandLine cmd, NetNamespace ns, int fuseFd, ILo
             runDir, new FileSystem.Access.AccessPolicy(layout, options.AllowOther, getuid(), getgid()), MountInfo,
             (int)(options.Spares ?? FileSystemSettings.DefaultSpareNamespaces),
             (int)options.Linger)
-        { Limits = FileSystem.Limits.MountLimits.ForFdLimit(FdLimit.Current, options.Limits, log), HandoffIdle = TimeSpan.FromSeconds(options.HandoffIdle) };
+        {
+            Limits = FileSystem.Limits.MountLimits.ForFdLimit(FdLimit.Current, options.Limits, log),
+            HandoffIdle = TimeSpan.FromSeconds(options.HandoffIdle),
+            PinDirectoryFd = pinDirFd,
+            PinDirectory = options.WatchDirectory,
+        };
         if (options.Multi)
             ns.Dispose(); // a multi mount has no namespace of its own
         var fs = new NetnsFileSystem(settings, options.Multi ? null : ns);

@@ -24,6 +24,7 @@ public static class Launcher
         var mountOptions = FuseOptions(cmd);
         bool direct = FuseMounter.IsPrivileged;
         int fuseFd = direct ? FuseMounter.OpenDevice() : FuseMounter.Mount(cmd.MountPoint, mountOptions);
+        int pins = cmd.Options.WatchDirectory is { } pinDir ? PinDirectory.Open(pinDir) : -1;
         var ready = Native.Pipe();
         var go = Native.Pipe();
         int watch = -1;
@@ -31,20 +32,20 @@ public static class Launcher
         try
         {
             int nsFd = ns?.Fd ?? -1;
-            Native.CloseOnExecAllBut(fuseFd, nsFd, ready.Write, go.Read);
+            Native.CloseOnExecAllBut(fuseFd, nsFd, ready.Write, go.Read, pins);
             using (Native.StdioToDevNull())
             {
                 // The keeper first, while nothing but stdio is inherited: a copy of /dev/fuse in it
                 // would keep a dead mount from ever reading ENOTCONN.
                 if (rootless)
                     watch = Rootless.StartKeeper(cmd.MountPoint);
-                foreach (int fd in new[] { fuseFd, nsFd, ready.Write, go.Read, watch })
+                foreach (int fd in new[] { fuseFd, nsFd, ready.Write, go.Read, watch, pins })
                 {
                     if (fd >= 0)
                         Native.SetInheritable(fd, true);
                 }
                 ulong mounterNs = direct && MountNamespaces.DaemonNeedsOwn() ? MountNamespaces.InodeOf("self") : 0;
-                var args = new DaemonArgs(fuseFd, nsFd, ready.Write, go.Read, mounterNs, watch, rootless, ns?.Origin ?? "created");
+                var args = new DaemonArgs(fuseFd, nsFd, ready.Write, go.Read, mounterNs, watch, rootless, pins, ns?.Origin ?? "created");
                 child = SpawnDaemon(cmd, args, rootless, selfMade);
             }
         }
@@ -54,6 +55,8 @@ public static class Launcher
             close(go.Read);
             if (watch >= 0)
                 close(watch); // the daemon's now: the keeper acts when the daemon's copy closes
+            if (pins >= 0)
+                close(pins);
         }
         try
         {
@@ -156,22 +159,23 @@ public static class Launcher
 /// <paramref name="MounterMountNs"/>: the mount namespace the mount lives in, when the daemon
 /// runs in its own copy (0: the daemon shares it). <paramref name="WatchFd"/>: the rootless keeper's
 /// pipe, held for the daemon's life (-1: none). <paramref name="Rootless"/>: the
-/// daemon runs in a user namespace of its own (<see cref="Cli.Rootless"/>).</summary>
-public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, int WatchFd, bool Rootless, string Origin)
+/// daemon runs in a user namespace of its own (<see cref="Cli.Rootless"/>). <paramref name="PinDirFd"/>:
+/// -o watch's PINDIR opened in the mounter's mount namespace (-1: none).</summary>
+public sealed record DaemonArgs(int FuseFd, int NetnsFd, int ReadyFd, int GoFd, ulong MounterMountNs, int WatchFd, bool Rootless, int PinDirFd, string Origin)
 {
     public const string Flag = "--daemon";
 
     /// <summary>The daemon's first line on the readiness pipe: it is up, in its own mount namespace.</summary>
     public const string Started = "STARTED";
 
-    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{WatchFd},{(Rootless ? 1 : 0)},{Origin}");
+    public string Encode() => string.Create(CultureInfo.InvariantCulture, $"{FuseFd},{NetnsFd},{ReadyFd},{GoFd},{MounterMountNs},{WatchFd},{(Rootless ? 1 : 0)},{PinDirFd},{Origin}");
 
     public static DaemonArgs Decode(string s)
     {
-        var parts = s.Split(',', 8);
-        if (parts.Length != 8)
+        var parts = s.Split(',', 9);
+        if (parts.Length != 9)
             throw new UsageException("bad --daemon argument");
         int P(int i) => int.Parse(parts[i], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        return new DaemonArgs(P(0), P(1), P(2), P(3), ulong.Parse(parts[4], CultureInfo.InvariantCulture), P(5), parts[6] == "1", parts[7]);
+        return new DaemonArgs(P(0), P(1), P(2), P(3), ulong.Parse(parts[4], CultureInfo.InvariantCulture), P(5), parts[6] == "1", P(7), parts[8]);
     }
 }

@@ -30,6 +30,13 @@ public sealed record MountOptions
     public uint HandoffIdle { get; init; } = FileSystemSettings.DefaultHandoffIdleSeconds;
 
     public string? NetnsPath { get; init; }
+
+    /// <summary>-o watch[=PINDIR]: a multi mount shows every namespace pinned there (/run/netns by default).</summary>
+    public string? WatchDirectory { get; init; }
+
+    /// <summary>Where `ip netns add` pins namespaces: what -o watch alone watches.</summary>
+    public const string DefaultWatchDirectory = "/run/netns";
+
     public string? LogFile { get; init; }
     public bool Debug { get; init; }
     public bool AllowOther { get; init; }
@@ -76,6 +83,8 @@ public sealed record MountOptions
             throw new UsageException("option 'multi' makes namespaces by mkdir: it takes no 'create' or 'netns='");
         if (o.Spares is not null && !o.Multi)
             throw new UsageException("option 'spares=' is for multi mounts only");
+        if (o.WatchDirectory is not null && !o.Multi)
+            throw new UsageException("option 'watch' is for multi mounts only (-o multi,watch)");
         return o with { Raw = string.Join(',', raw) };
     }
 
@@ -86,6 +95,11 @@ public sealed record MountOptions
             case "create": return o with { Create = Flag(key, value) };
             case "multi": return o with { Multi = Flag(key, value) };
             case "netns": return o with { NetnsPath = Required(key, value) };
+            case "watch":
+                string dir = value ?? DefaultWatchDirectory;
+                if (!dir.StartsWith('/'))
+                    throw new UsageException($"watch={value}: an absolute directory");
+                return o with { WatchDirectory = dir };
             case "spares":
                 uint spares = Number(key, value, 10);
                 if (spares > 1000)

@@ -79,8 +79,9 @@ public static class Program
         var log = Logging.Create(cmd.Options, foreground: true);
         FdLimit.Raise(log);
         using var ns = NamespaceSource.Acquire(cmd.Options);
+        int pins = cmd.Options.WatchDirectory is { } pinDir ? PinDirectory.Open(pinDir) : -1;
         int fd = FuseMounter.Mount(cmd.MountPoint, Launcher.FuseOptions(cmd));
-        return new DaemonHost(cmd, ns, fd, log).Run(null);
+        return new DaemonHost(cmd, ns, fd, log, pinDirFd: pins).Run(null);
     }
 
     private static int RunDaemon(DaemonArgs d, CommandLine cmd)
@@ -95,6 +96,8 @@ public static class Program
         if (d.WatchFd >= 0)
             Native.SetInheritable(d.WatchFd, false); // held, never written: the keeper unmounts a dead mount when it closes
         Native.SetInheritable(d.ReadyFd, false);
+        if (d.PinDirFd >= 0)
+            Native.SetInheritable(d.PinDirFd, false);
         NetnsFs.Net.Identity.ProcessCredentials.InOwnersUserNamespace = d.Rootless;
         if (d.MounterMountNs != 0)
             MountNamespaces.DetachFuseCopies(log);
@@ -113,7 +116,7 @@ public static class Program
         {
             // Rootless: made here, inside the daemon's own user namespace.
             var ns = d.NetnsFd >= 0 ? NamespaceSource.Served(NetNamespace.Adopt(d.NetnsFd, d.Origin)) : NamespaceSource.Acquire(cmd.Options);
-            return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs, rootless: d.Rootless).Run(Ready);
+            return new DaemonHost(cmd, ns, d.FuseFd, log, d.MounterMountNs, rootless: d.Rootless, pinDirFd: d.PinDirFd).Run(Ready);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -20,6 +20,8 @@ internal static class Usage
                                (default: the mounter's current network namespace)
           multi                many namespaces, one per directory: mkdir DIR/NAME creates one,
                                rmdir releases it, ln -s /run/netns/X DIR/NAME attaches one
+          watch[=PINDIR]       multi: every namespace pinned in PINDIR (default /run/netns:
+                               ip netns add, CNI) is a directory while its pin exists (root)
           spares=N             multi: namespaces made ahead of mkdir by a background thread
                                (default 8, 0: each mkdir makes its own)
           linger=SECONDS       large writes (64 KiB and up) to a stream socket in use are

@@ -44,4 +44,10 @@ public sealed record FileSystemSettings(
     public TimeSpan HandoffIdle { get; init; } = TimeSpan.FromSeconds(DefaultHandoffIdleSeconds);
 
     public const int DefaultLingerSeconds = 30;
+
+    /// <summary>-o watch: a directory fd of PINDIR (the filesystem owns it), or -1.</summary>
+    public int PinDirectoryFd { get; init; } = -1;
+
+    /// <summary>PINDIR's path, for logs.</summary>
+    public string? PinDirectory { get; init; }
 }

@@ -87,6 +87,11 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.EPERM);
             return;
         }
+        if (IsPinned(name))
+        {
+            req.ReplyError(Interop.Errno.EBUSY); // the pin's: it goes when the pin goes
+            return;
+        }
         var e = _namespaces.Remove(Encoding.UTF8.GetString(name), req.Uid, req.Pid, out var view);
         if (e != 0)
         {

@@ -63,6 +63,8 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, INodeContent
             AddView(_nodes.Root, "", ns, null);
         else
             PinFixedEntries(_nodes.Root); // status
+        if (ns is null)
+            WatchPins();
     }
 
     private MountLimits Limits => _settings.Limits;
@@ -309,6 +311,7 @@ public sealed partial class NetnsFileSystem : FuseFileSystem, INodeContent
 
     public override void Destroy()
     {
+        _pins?.Dispose();
         _namespaces.Dispose();
         _files.CloseAll();
         _writeBehind.EndAll();

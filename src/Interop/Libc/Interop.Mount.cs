@@ -13,6 +13,9 @@ internal static partial class Libc
     internal const nuint MS_NOSUID = 2;
     internal const nuint MS_NODEV = 4;
     internal const nuint MS_NOEXEC = 8;
+    internal const nuint MS_BIND = 0x1000;
+    internal const nuint MS_REC = 0x4000;
+    internal const nuint MS_SHARED = 1 << 20;
 
     /// <summary>umount2: detach now, clean up once the last user is gone (umount -l).</summary>
     internal const int MNT_DETACH = 2;

@@ -34,7 +34,7 @@ public static class NetnsfsMounts
     }
 
     /// <summary>mountinfo writes space, tab, newline and backslash as \ooo.</summary>
-    private static string Unescape(string field) =>
+    internal static string Unescape(string field) =>
         field.Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
              .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);
 }

@@ -37,6 +37,9 @@ public sealed class NamespaceRegistry : IDisposable
 
     public int Count => _views.Count;
 
+    /// <summary>Whether a namespace has this name.</summary>
+    public bool Contains(string name) => _views.ContainsKey(name);
+
     public int SpareCount => _pool?.SpareCount ?? 0;
 
     public IEnumerable<NamespaceView> All => _views.Values;
