@@ -97,7 +97,7 @@ public sealed class SampleProgramTests
 
     /// <summary>python3 -m http.server on 127.0.0.1:8080 of a namespace held by a sleeping process,
     /// and a netnsfs mount of that namespace. Dispose unmounts and stops both.</summary>
-    private sealed class WebServerInNamespace : IDisposable
+    internal sealed class WebServerInNamespace : IDisposable
     {
         private readonly NamespaceHolder _ns = new();
         private readonly TempDir _www = new("www");
