@@ -161,6 +161,7 @@ public sealed class KubernetesManifestTests
         var ds = TheDaemonSet(Documents());
         var spec = PodSpec(ds);
         Assert.That((bool?)spec["hostPID"], Is.True, "hostPID: FUSE names callers by their pid in the mounter's pid namespace");
+        Assert.That((string?)spec["nodeSelector"]?["kubernetes.io/arch"], Is.EqualTo("amd64"), "the binary runs on x86-64 only");
         var c = TheContainer(spec);
         Assert.That((bool?)c["securityContext"]?["privileged"], Is.True, "privileged: mount(2), setns(2), Bidirectional propagation");
         var argv = CommandLine(c);
