@@ -292,6 +292,19 @@ public sealed class KubernetesManifestTests
         Assert.That(Accepted(r), Is.True, $"{Netnsfs.Binary} {string.Join(' ', probe)} must parse and stop only at the missing mount point:\n{r}");
     }
 
+    // ---- the node, simulated ----
+
+    [Test]
+    public void The_mount_propagates_to_a_simulated_node_and_a_dead_one_is_cleaned_up()
+    {
+        // deploy/kubernetes/simulate-node: the manifest's command line and init script in mount
+        // namespaces shaped as the kubelet and containerd shape them (docs/kubernetes.md).
+        var r = Run.Process(Path.Combine(DeployDir, "simulate-node"), [Netnsfs.Binary], TimeSpan.FromSeconds(120));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Stdout, Does.Contain("simulate-node: all as expected"), r.ToString());
+        Assert.That(r.Stdout, Does.Contain("the node dials the pod through it: from the pod"), r.ToString());
+    }
+
     // ---- (c) the command line, run here ----
 
     private const string PodServerPy = """
