@@ -146,6 +146,8 @@ public sealed class KubernetesManifestTests
                 Assert.That((string?)d.Doc["metadata"]!["namespace"], Is.EqualTo(ns), $"{d}: in the {ns} namespace");
         }
         var ds = TheDaemonSet(docs);
+        Assert.That((int?)ds.Doc["spec"]!["updateStrategy"]?["rollingUpdate"]?["maxSurge"] ?? 0, Is.Zero,
+            "no surge: two daemons on one mount point, and the new init container would detach the live mount");
         Assert.That((bool?)PodSpec(ds)["automountServiceAccountToken"], Is.False, "no token: the daemon asks the API server nothing");
         var selector = ds.Doc["spec"]!["selector"]!["matchLabels"]!.AsObject();
         var labels = ds.Doc["spec"]!["template"]!["metadata"]!["labels"]!.AsObject();
