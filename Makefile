@@ -14,7 +14,7 @@ VERSION    := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Bu
 DEB        := artifacts/netnsfs_$(VERSION)_amd64.deb
 
 # Debian packages the tests and the demo need; installed only when missing.
-DEB_PACKAGES := fuse3 iproute2 util-linux libcap2-bin nftables python3 gcc libc6-dev socat clang zlib1g-dev perl libsocket-msghdr-perl nodejs golang-go curl default-jdk-headless rustc
+DEB_PACKAGES := fuse3 iproute2 util-linux libcap2-bin nftables python3 gcc libc6-dev socat clang zlib1g-dev perl libsocket-msghdr-perl nodejs golang-go curl default-jdk-headless rustc python3-yaml
 
 .PHONY: all build unit unit-as-nobody test demo install install-files uninstall publish deb deps clean bench fuzz soak
 
