@@ -16,6 +16,7 @@ public static class PinDirectory
         if (!FuseMounter.IsPrivileged)
             throw new UsageException("option 'watch' needs root: the pinned namespaces are root's");
         Directory.CreateDirectory(path);
+        CheckTrusted(path);
         if (!IsMountPoint(path))
         {
             if (mount(path, path, "none", MS_BIND | MS_REC, "") != 0)
@@ -26,6 +27,28 @@ public static class PinDirectory
         if (fd < 0)
             throw new IOException($"watch={path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         return fd;
+    }
+
+    /// <summary>Root follows PINDIR's path, bind-mounts it and opens what appears in it: every
+    /// component must be a directory of root's, no symbolic link, that no one else may change
+    /// (a sticky one, like /tmp, may lead to it); PINDIR itself writable by root alone, so that
+    /// nobody else can put anything there for root to open. Throws <see cref="UsageException"/>.</summary>
+    private static void CheckTrusted(string path)
+    {
+        string full = Path.GetFullPath(path).TrimEnd('/');
+        var parts = full.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        string prefix = "";
+        for (int i = 0; i < parts.Length; i++)
+        {
+            prefix += "/" + parts[i];
+            bool last = i == parts.Length - 1;
+            if (Client.FileStatus.OfPath(prefix, followLinks: false, out var st) != 0 || (st.Mode & Client.FileStatus.TypeMask) != Client.FileStatus.Directory)
+                throw new UsageException($"watch={path}: {prefix} is not a directory (a symbolic link is refused: root follows this path)");
+            bool othersWrite = (st.Mode & 0x12) != 0; // group or other write
+            bool sticky = (st.Mode & 0x200) != 0;
+            if (st.Uid != 0 || (othersWrite && (last || !sticky)))
+                throw new UsageException($"watch={path}: {prefix} may be changed by a user other than root (owner {st.Uid}, mode {Convert.ToString(st.Mode & 0xFFF, 8)}): root would follow it and open what is put there");
+        }
     }
 
     /// <summary>Whether a mount has <paramref name="path"/> as its mount point (mountinfo's fifth field).</summary>

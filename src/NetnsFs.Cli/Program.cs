@@ -99,6 +99,8 @@ public static class Program
         if (d.PinDirFd >= 0)
             Native.SetInheritable(d.PinDirFd, false);
         NetnsFs.Net.Identity.ProcessCredentials.InOwnersUserNamespace = d.Rootless;
+        if (d.Rootless)
+            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); // kept across the exec here; no child of the daemon gets them
         if (d.MounterMountNs != 0)
             MountNamespaces.DetachFuseCopies(log);
         Native.WriteAll(d.ReadyFd, DaemonArgs.Started + "\n");

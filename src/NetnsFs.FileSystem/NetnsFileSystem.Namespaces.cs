@@ -21,6 +21,11 @@ public sealed partial class NetnsFileSystem
             req.ReplyError(Errno.EPERM);
             return;
         }
+        if (WatchesPins)
+        {
+            req.ReplyError(Errno.EPERM); // names are the pins' (one made first would hide a pin)
+            return;
+        }
         NetNamespace? ns = null;
         var e = _namespaces.CheckNewName(name, out string text);
         if (e == 0)
@@ -41,6 +46,11 @@ public sealed partial class NetnsFileSystem
     public override void Symlink(FuseRequest req, NodeId parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target)
     {
         if (_nodes.Find(parent) is not DirectoryNode { Role: DirectoryRole.MultiRoot } root)
+        {
+            req.ReplyError(Errno.EPERM);
+            return;
+        }
+        if (WatchesPins)
         {
             req.ReplyError(Errno.EPERM);
             return;

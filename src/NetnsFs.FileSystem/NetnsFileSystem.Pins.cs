@@ -7,7 +7,9 @@ namespace NetnsFs.FileSystem;
 
 /// <summary>A multi mount's namespaces from pins (-o watch=PINDIR, <see cref="PinWatcher"/>): shown
 /// under the pin's own name, whatever characters it has, owned by root, and removed with the pin
-/// (rmdir answers EBUSY: the pin decides).</summary>
+/// (rmdir answers EBUSY: the pin decides). A watching mount makes no namespace of its own
+/// (mkdir and ln -s are EPERM): a name taken first, even an instant before its pin is mounted,
+/// would hide the pin and put another's namespace where agents expect the pod's.</summary>
 public sealed partial class NetnsFileSystem : IPinTarget
 {
     private readonly ConcurrentDictionary<string, bool> _pinned = new(StringComparer.Ordinal);
@@ -43,6 +45,8 @@ public sealed partial class NetnsFileSystem : IPinTarget
         byte[] bytes = Encoding.UTF8.GetBytes(name);
         ThreadPool.UnsafeQueueUserWorkItem(_ => _session?.NotifyInvalEntry(root, bytes), null);
     }
+
+    private bool WatchesPins => _settings.PinDirectoryFd >= 0;
 
     private bool IsPinned(ReadOnlySpan<byte> name) => _pinned.ContainsKey(Encoding.UTF8.GetString(name));
 }

@@ -16,6 +16,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     internal static partial nint process_vm_readv(int pid, IoVec* local, nuint liovcnt, IoVec* remote, nuint riovcnt, nuint flags);
 
+    internal const int PR_CAP_AMBIENT = 47;
+    internal const int PR_CAP_AMBIENT_CLEAR_ALL = 4;
     internal const int PR_SET_PDEATHSIG = 1;
     internal const int PR_SET_NO_NEW_PRIVS = 38;
 

@@ -44,10 +44,8 @@ internal static class UnixSocketPath
         {
             int root = open($"/proc/{tid.ToString(CultureInfo.InvariantCulture)}/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
             // A rootless daemon cannot open the root of a process outside its user namespace (the
-            // kernel's ptrace check): for its own user, who may reach whatever it may, it resolves
-            // in its own root, which is that user's mount namespace's.
-            if (root < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EACCES && !ThreadCredentials.CanSwitch && caller.Uid == ThreadCredentials.DaemonUid)
-                root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            // kernel's ptrace check): EACCES, never the daemon's own root instead, which would let
+            // the owner's chrooted or sandboxed processes reach the sockets outside their root.
             if (root < 0)
                 throw Failed("open the caller's root", Marshal.GetLastPInvokeError());
             try

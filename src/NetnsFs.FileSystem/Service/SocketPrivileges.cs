@@ -4,6 +4,7 @@ using NetnsFs.FileSystem.Paths;
 using NetnsFs.Interop;
 using NetnsFs.Net.Identity;
 using NetnsFs.Net.Namespaces;
+using NetnsFs.Net.Sockets;
 using Serilog;
 
 namespace NetnsFs.FileSystem.Service;
@@ -23,6 +24,7 @@ public sealed class SocketPrivileges(ILogger log)
     // flood of raw-socket requests wrote 100 000 lines).
     private readonly LogThrottle _rawDenials = new(MountLimits.LogInterval);
     private readonly LogThrottle _portDenials = new(MountLimits.LogInterval);
+    private readonly LogThrottle _deputyDenials = new(MountLimits.LogInterval);
 
     /// <summary>The capability <paramref name="caller"/> lacks for <paramref name="recipe"/>, or
     /// null. <paramref name="unprivilegedPortStart"/> is asked only for a listen on a port above 0.</summary>
@@ -45,6 +47,15 @@ public sealed class SocketPrivileges(ILogger log)
         // The owner of the namespace's user namespace holds every capability there (cap_capable).
         if (ns.OwnerUid is { } owner && caller.Uid == owner)
             return 0;
+        // A daemon that cannot take on the caller (not root) makes every socket as its own user:
+        // a netlink socket would carry the daemon's capabilities to the kernel's checks of it and
+        // of its writer (the daemon), and a unix peer would see the daemon's user as its client.
+        if (!ThreadCredentials.CanActAs(caller) && recipe.Kind.Family is SocketKind.AF_NETLINK or SocketKind.AF_UNIX)
+        {
+            if (_deputyDenials.TryLog(out long refusedSince))
+                log.Warning("{Path} refused to {Caller}: this daemon cannot make netlink or unix sockets as another user ({More} more since the last line)", path, caller, refusedSince);
+            return Errno.EACCES;
+        }
         if (Lacking(recipe, caller, () => UnprivilegedPortStart(ns)) is not { } missing)
             return 0;
         var throttle = missing.Errno == Errno.EPERM ? _rawDenials : _portDenials;

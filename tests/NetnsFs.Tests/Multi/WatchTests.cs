@@ -95,8 +95,8 @@ public sealed class WatchTests
         Assert.That(Shown(m, "not-a-namespace"), Is.False);
         var rmdir = Run.Process("rmdir", [Path.Combine(m.Dir, odd)]);
         Assert.That(rmdir.Stderr, Does.Contain("busy"), "a pinned namespace goes with its pin, not by rmdir: " + rmdir);
-        Run.Checked(Run.Process("mkdir", [Path.Combine(m.Dir, "made")]));
-        Assert.That(Shown(m, "made"), Is.True, "mkdir still makes namespaces of the mount's own");
+        var mkdir = Run.Process("mkdir", [Path.Combine(m.Dir, "blue")]);
+        Assert.That(mkdir.Stderr, Does.Contain("Operation not permitted"), "names are the pins': one made first would hide a pin: " + mkdir);
     }
 
     [Test]
@@ -132,6 +132,30 @@ public sealed class WatchTests
         {
             Run.Process("ip", ["netns", "del", name]);
         }
+    }
+
+    /// <summary>The attacker sets root's PINDIR: a symlink in its path, or a directory another
+    /// user may write, is refused before root follows, bind-mounts or opens anything there.</summary>
+    [Test]
+    public void A_pin_directory_another_user_could_change_is_refused()
+    {
+        using var tmp = new TempDir("watchbad");
+        string userDir = tmp.Sub("user");
+        Run.Checked(Run.Process("chown", ["1234:1234", userDir]));
+        string target = tmp.Sub("rootonly");
+        string link = Path.Combine(userDir, "pins");
+        Run.Checked(Run.Process("setpriv", ["--reuid=1234", "--regid=1234", "--clear-groups", "--", "ln", "-s", target, link]));
+        string writable = tmp.Sub("open");
+        File.SetUnixFileMode(writable, (UnixFileMode)0x1FF);
+        foreach (var pinDir in new[] { link, writable })
+        {
+            using var mnt = new TempDir("watchmnt");
+            var r = Run.Process(Netnsfs.Binary, ["netnsfs", mnt.Path, "-o", $"multi,watch={pinDir}"]);
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+            Assert.That(r.Stderr, Does.Contain($"watch={pinDir}"), r.ToString());
+            Assert.That(Mounts.IsMounted(mnt.Path), Is.False);
+        }
+        Assert.That(Run.Process("findmnt", [target]).ExitCode, Is.Not.Zero, "nothing bind-mounted at the symlink's target");
     }
 
     [Test]

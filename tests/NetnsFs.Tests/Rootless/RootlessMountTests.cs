@@ -169,15 +169,21 @@ public sealed class RootlessMountTests
         Assert.That(m.Result.ExitCode, Is.Zero, m.Result.ToString());
         var owner = m.AsOwner(Run.Python3, "-c", AsUser.TryOpen, m.Dir, "inet;raw;icmp");
         Assert.That(owner.Stdout, Does.Contain("inet;raw;icmp ok"), owner.ToString());
-        Assert.That(m.AsOwner("bash", "-c", ConnectPathSh, "sh", m.Dir, agent).Stdout.Trim(), Is.EqualTo("connected"), "the owner reaches its own socket");
+        Assert.That(m.AsOwner("bash", "-c", ConnectPathSh, "sh", m.Dir, agent).Stdout.Trim(), Is.EqualTo("refused"),
+            "not even the owner: its process's root cannot be read from inside the daemon's user namespace, and the daemon's own root would let a chrooted or sandboxed process of the owner out");
         foreach (uint attacker in new[] { AsUser.Nobody, AsUser.Other })
         {
             string high = $"tcp/listen/{8000 + (attacker % 1000)}"; // a port of each one's own: listeners are per user
             var files = AsUser.Python3(attacker, AsUser.TryOpen, m.Dir, "inet;raw;icmp", "tcp/listen/80", high, "inet;stream;tcp");
             Assert.That(files.Stdout, Does.Contain("inet;raw;icmp 1\n").And.Contain("tcp/listen/80 13").And.Contain(high + " 11").And.Contain("inet;stream;tcp ok"),
                 $"uid {attacker} uses the namespace with the rights the kernel would give it there (none): " + files);
+            // The daemon's capabilities through a netlink socket it would make (the kernel checks
+            // the socket and its writer, both the daemon), and the daemon's user as a unix client.
+            var deputies = AsUser.Python3(attacker, AsUser.TryOpen, m.Dir, "netlink;raw;0", "unix/@owner-svc", "unix;stream;0");
+            Assert.That(deputies.Stdout, Does.Contain("netlink;raw;0 13").And.Contain("unix/@owner-svc 13").And.Contain("unix;stream;0 13"), $"uid {attacker}: " + deputies);
             var deputy = AsUser.Command(attacker, "bash", "-c", ConnectPathSh, "sh", m.Dir, agent);
-            Assert.That(deputy.Stdout.Trim(), Is.EqualTo("refused"), $"uid {attacker} must not reach the owner's socket through the daemon: " + deputy);
+            Assert.That(deputy.Stdout.Trim(), Is.Not.EqualTo("connected"), $"uid {attacker} must not reach the owner's socket through the daemon: " + deputy);
+            Assert.That(deputy.Stderr, Does.Contain("Permission denied"), "refused at the unix triple already: " + deputy);
         }
     }
 
