@@ -81,8 +81,13 @@ public sealed partial class NuGetPackageTests
         XElement metadata;
         using (var s = nuspecEntry.Open())
             metadata = XDocument.Load(s).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
-        string Field(string name) => metadata.Elements().Single(e => e.Name.LocalName == name).Value;
-        XElement Element(string name) => metadata.Elements().Single(e => e.Name.LocalName == name);
+        XElement Element(string name)
+        {
+            var found = metadata.Elements().Where(e => e.Name.LocalName == name).ToList();
+            Assert.That(found, Has.Count.EqualTo(1), $"one <{name}> in the nuspec:\n{metadata}");
+            return found[0];
+        }
+        string Field(string name) => Element(name).Value;
 
         Assert.That(Field("id"), Is.EqualTo(Id));
         Assert.That(Field("version"), Is.EqualTo(_version).And.Not.Empty, "version: Directory.Build.props' <Version>");
