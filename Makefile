@@ -16,7 +16,7 @@ DEB        := artifacts/netnsfs_$(VERSION)_amd64.deb
 # Debian packages the tests and the demo need; installed only when missing.
 DEB_PACKAGES := fuse3 iproute2 util-linux libcap2-bin nftables python3 gcc libc6-dev socat clang zlib1g-dev perl libsocket-msghdr-perl nodejs golang-go curl default-jdk-headless rustc python3-yaml
 
-.PHONY: all build unit unit-as-nobody test demo install install-files uninstall publish deb deps clean bench fuzz soak
+.PHONY: all build unit unit-as-nobody test demo install install-files uninstall publish deb deps clean bench fuzz soak pack
 
 all: build
 
@@ -82,6 +82,11 @@ demo: deps build
 # The daemon as a native (NativeAOT) binary.
 publish:
 	$(DOTNET) publish src/NetnsFs.Cli/NetnsFs.Cli.csproj -c Release -r linux-x64 -p:NativeAot=true -o $(PUBLISH) --nologo
+
+# The C# handoff client (src/NetnsFs.Client) as a NuGet package, with its .snupkg, in artifacts/nuget:
+# the local feed samples/nuget restores from.
+pack:
+	$(DOTNET) pack src/NetnsFs.Client/NetnsFs.Client.csproj -c Release -o artifacts/nuget --nologo
 
 # The NativeAOT binary needs no library beside it: netnsfs calls only libc (checked with strace on
 # a mount, dials, listeners and handoffs), so only the binary is installed.
