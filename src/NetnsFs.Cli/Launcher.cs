@@ -21,10 +21,11 @@ public static class Launcher
         if (rootless)
             Rootless.CheckMachine();
         using var ns = selfMade ? null : NamespaceSource.Acquire(cmd.Options);
+        // Before the mount: a PINDIR refused must leave nothing mounted.
+        int pins = cmd.Options.WatchDirectory is { } pinDir ? PinDirectory.Open(pinDir) : -1;
         var mountOptions = FuseOptions(cmd);
         bool direct = FuseMounter.IsPrivileged;
         int fuseFd = direct ? FuseMounter.OpenDevice() : FuseMounter.Mount(cmd.MountPoint, mountOptions);
-        int pins = cmd.Options.WatchDirectory is { } pinDir ? PinDirectory.Open(pinDir) : -1;
         var ready = Native.Pipe();
         var go = Native.Pipe();
         int watch = -1;

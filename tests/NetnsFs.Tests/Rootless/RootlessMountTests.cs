@@ -329,6 +329,17 @@ public sealed class RootlessMountTests
         Assert.That(KeeperPids(dir), Is.Empty);
     }
 
+    /// <summary>watch is root's (the pins are): refused without root before anything is mounted.</summary>
+    [Test]
+    public void Watch_without_root_is_refused_and_nothing_is_left_mounted()
+    {
+        using var tmp = new TempDir("rootless");
+        using var m = new UserMount(Owner, tmp, "multi,watch");
+        Assert.That(m.Result.ExitCode, Is.EqualTo(2), m.Result.ToString());
+        Assert.That(m.Result.Stderr, Does.Contain("'watch' needs root"));
+        Assert.That(Mounts.IsMounted(m.Dir), Is.False, "refused before fusermount3 mounted anything");
+    }
+
     [Test]
     public void The_overflow_uid_is_refused_in_one_line_and_nothing_is_left_mounted()
     {
